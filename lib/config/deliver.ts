@@ -1,0 +1,70 @@
+/**
+ * The deliver function's configuration, read from the environment once per cold start.
+ */
+import { DEFAULT_REQUEST_LIMITS } from '../deliver/merge.ts';
+import { DEFAULT_BACKOFF } from '../transport/backoff.ts';
+import { ConfigError } from './errors.ts';
+import { boolean, integer, oneOf, optional, url, type Env } from './env.ts';
+
+export interface RemoteWriteConfig {
+  url: string;
+  protocol: '1.0' | '2.0';
+  timeoutMs: number;
+  maxSamples: number;
+  maxBytes: number;
+  concurrency: number;
+  retryOn429: boolean;
+  maxIsolationRequests: number;
+  /** Auth and custom headers, validated. */
+  headers: Record<string, string>;
+}
+
+export interface DeliverConfig {
+  remoteWrite?: RemoteWriteConfig;
+  pushgatewayUrl?: string;
+  dlqUrl?: string;
+  sqsEndpoint?: string;
+  region?: string;
+  backoff: { baseMs: number; maxMs: number };
+  /** Stop retrying this long before Lambda's timeout, to report partial failures in time. */
+  timeMarginMs: number;
+}
+
+export function loadDeliverConfig(env: Env): DeliverConfig {
+  const remoteWriteUrl = url(env, 'REMOTE_WRITE_URL');
+  const pushgatewayUrl = url(env, 'PUSHGATEWAY_URL');
+  if (!remoteWriteUrl && !pushgatewayUrl) {
+    throw new ConfigError('REMOTE_WRITE_URL', 'set REMOTE_WRITE_URL (Prometheus /api/v1/write, Mimir, VictoriaMetrics, AMP) and/or PUSHGATEWAY_URL: with neither, nothing could be delivered');
+  }
+  const dlqUrl = optional(env, 'DLQ_URL');
+  const sqsEndpoint = optional(env, 'AWS_ENDPOINT_URL_SQS');
+  const region = optional(env, 'AWS_REGION');
+  const backoff = {
+    baseMs: integer(env, 'RETRY_BASE_MS', DEFAULT_BACKOFF.baseMs, 1, 60_000),
+    maxMs: integer(env, 'RETRY_MAX_MS', DEFAULT_BACKOFF.maxMs, 1, 300_000),
+  };
+  if (backoff.maxMs < backoff.baseMs) throw new ConfigError('RETRY_MAX_MS', `must be at least RETRY_BASE_MS (${backoff.baseMs})`);
+  return {
+    ...(remoteWriteUrl
+      ? {
+          remoteWrite: {
+            url: remoteWriteUrl.toString(),
+            protocol: oneOf(env, 'REMOTE_WRITE_PROTOCOL', ['1.0', '2.0'] as const, '1.0'),
+            timeoutMs: integer(env, 'REMOTE_WRITE_TIMEOUT_MS', 10_000, 100, 900_000),
+            maxSamples: integer(env, 'REMOTE_WRITE_MAX_SAMPLES', DEFAULT_REQUEST_LIMITS.maxSamples, 1, 1_000_000),
+            maxBytes: integer(env, 'REMOTE_WRITE_MAX_BYTES', DEFAULT_REQUEST_LIMITS.maxBytes, 1024, 64 * 1024 * 1024),
+            concurrency: integer(env, 'REMOTE_WRITE_CONCURRENCY', 4, 1, 64),
+            retryOn429: boolean(env, 'REMOTE_WRITE_RETRY_ON_429', true),
+            maxIsolationRequests: integer(env, 'REMOTE_WRITE_ISOLATION_REQUESTS', 64, 0, 10_000),
+            headers: {},
+          },
+        }
+      : {}),
+    ...(pushgatewayUrl ? { pushgatewayUrl: pushgatewayUrl.toString().replace(/\/+$/, '') } : {}),
+    ...(dlqUrl ? { dlqUrl } : {}),
+    ...(sqsEndpoint ? { sqsEndpoint } : {}),
+    ...(region ? { region } : {}),
+    backoff,
+    timeMarginMs: integer(env, 'DELIVER_TIME_MARGIN_MS', 3_000, 0, 600_000),
+  };
+}

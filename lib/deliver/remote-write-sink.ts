@@ -1,0 +1,164 @@
+/**
+ * The remote-write destination: merge the batch, cut it into write requests, send each with retry, and isolate
+ * what the receiver refuses.
+ *
+ * Prometheus rolls back the whole request when one sample is refused (DESIGN §4) and its own client then drops
+ * the whole batch. We halve the request and resend the parts until the refused series are isolated, within a
+ * budget of extra requests, so one stale sample does not cost its neighbours.
+ */
+import type { Dispatcher } from 'undici';
+import { compressWriteRequestV1, REMOTE_WRITE_V1_HEADERS } from '../encoders/remote-write-v1.ts';
+import { attemptOnce, createDispatcher } from '../transport/http.ts';
+import type { Outcome } from '../transport/outcome.ts';
+import { withRetry, type RetryClock } from '../transport/retry.ts';
+import type { BackoffOptions } from '../transport/backoff.ts';
+import type { WriteRequest } from '../model/series.ts';
+import { mergeEnvelopes, originsOf, planRequests, splitRequest, toWriteRequest, type PlannedRequest, type RequestLimits } from './merge.ts';
+import type { DecodedRecord } from './records.ts';
+import { countReason, emptyStats, type Sink, type SinkReport } from './sink.ts';
+
+export type RemoteWriteProtocol = '1.0' | '2.0';
+
+export interface Encoding {
+  headers: Readonly<Record<string, string>>;
+  encode: (req: WriteRequest) => Uint8Array;
+  /** Whether a 2xx must carry the written-samples header (remote-write 2.0). */
+  expectWrittenHeader: boolean;
+}
+
+export const REMOTE_WRITE_V1: Encoding = { headers: REMOTE_WRITE_V1_HEADERS, encode: compressWriteRequestV1, expectWrittenHeader: false };
+
+export interface RemoteWriteOptions {
+  url: string;
+  /** Auth and custom headers (already validated not to override protocol headers). */
+  headers: Readonly<Record<string, string>>;
+  /** Adds request-specific headers just before sending (SigV4 signs the body). */
+  sign?: (url: string, headers: Record<string, string>, body: Uint8Array) => Promise<Record<string, string>>;
+  encodings: { '1.0': Encoding; '2.0'?: Encoding };
+  protocol: RemoteWriteProtocol;
+  limits: RequestLimits;
+  timeoutMs: number;
+  retryOn429: boolean;
+  backoff: BackoffOptions;
+  /** Extra requests allowed per invocation to isolate refused series. */
+  maxIsolationRequests: number;
+  /** Write requests in flight at once. Series are never split across requests, so order within a series holds. */
+  concurrency: number;
+  userAgent: string;
+}
+
+/** Outcomes whose request is worth halving: the receiver refused some of the data, perhaps not all. */
+function isolatable(o: Outcome): boolean {
+  return o.kind === 'superseded' || (o.kind === 'permanent' && (o.status === 400 || o.status === 413 || o.status === 422 || o.reason === 'too-old'));
+}
+
+export class RemoteWriteSink implements Sink {
+  readonly name: string;
+  private readonly dispatcher: Dispatcher;
+  /** Downgraded to 1.0 for the life of this (warm) instance once the receiver shows it lacks 2.0. */
+  private protocol: RemoteWriteProtocol;
+
+  constructor(private readonly options: RemoteWriteOptions, private readonly clock: RetryClock, dispatcher?: Dispatcher) {
+    const u = new URL(options.url);
+    this.name = `remote-write ${u.host}${u.pathname}`;
+    this.dispatcher = dispatcher ?? createDispatcher();
+    this.protocol = options.protocol === '2.0' && options.encodings['2.0'] ? '2.0' : '1.0';
+  }
+
+  get currentProtocol(): RemoteWriteProtocol {
+    return this.protocol;
+  }
+
+  async deliver(records: readonly DecodedRecord[], deadlineMs: number): Promise<SinkReport> {
+    const report: SinkReport = { failed: new Map(), rejected: [], stats: emptyStats() };
+    const merged = mergeEnvelopes(records);
+    report.stats.samplesSuperseded += merged.superseded;
+    if (merged.superseded > 0) report.stats.reasons['superseded:same-timestamp-in-batch'] = merged.superseded;
+    const queue = planRequests(merged.series, this.options.limits);
+    let isolationBudget = this.options.maxIsolationRequests;
+    let fatal: Outcome | undefined;
+
+    const fail = (p: PlannedRequest, outcome: Outcome): void => {
+      for (const o of originsOf(p)) if (!report.failed.has(o)) report.failed.set(o, outcome);
+      report.stats.samplesFailed += p.samples;
+      countReason(report.stats, outcome, p.samples);
+    };
+
+    const send = async (p: PlannedRequest): Promise<void> => {
+      if (fatal) return fail(p, fatal);
+      const req = toWriteRequest(p, merged.families);
+      const { outcome, attempts } = await this.sendWithFallback(req, deadlineMs, report.stats.requestMs);
+      report.stats.requests += attempts;
+      report.stats.retries += attempts - 1;
+      switch (outcome.kind) {
+        case 'success':
+          report.stats.samplesWritten += p.samples;
+          return;
+        case 'retryable':
+          return fail(p, outcome);
+        case 'fatal':
+        case 'unsupported-protocol':
+          // Every further request would fail the same way: stop hammering the receiver, keep the data in SQS.
+          fatal = outcome;
+          return fail(p, outcome);
+        case 'superseded':
+        case 'permanent': {
+          const halves = isolatable(outcome) && isolationBudget >= 2 && this.clock.now() < deadlineMs ? splitRequest(p) : undefined;
+          if (halves) {
+            isolationBudget -= 2;
+            report.stats.isolationRequests += 2;
+            // In order: a series split by time must have its older half written first.
+            await send(halves[0]);
+            await send(halves[1]);
+            return;
+          }
+          countReason(report.stats, outcome, p.samples);
+          if (outcome.kind === 'superseded') report.stats.samplesSuperseded += p.samples;
+          else {
+            report.stats.samplesRejected += p.samples;
+            report.rejected.push({ series: p.series, outcome });
+          }
+          return;
+        }
+      }
+    };
+
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < queue.length) await send(queue[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.concurrency, queue.length) }, worker));
+    return report;
+  }
+
+  private async sendWithFallback(req: WriteRequest, deadlineMs: number, durations: number[]): Promise<{ outcome: Outcome; attempts: number }> {
+    let total = 0;
+    for (;;) {
+      const encoding = this.options.encodings[this.protocol] ?? this.options.encodings['1.0'];
+      const body = encoding.encode(req);
+      let headers: Record<string, string> = { ...this.options.headers, ...encoding.headers, 'User-Agent': this.options.userAgent };
+      if (this.options.sign) headers = await this.options.sign(this.options.url, headers, body);
+      const result = await withRetry(
+        async () => {
+          const started = this.clock.now();
+          const outcome = await attemptOnce(
+            this.dispatcher,
+            { url: this.options.url, method: 'POST', headers, body, timeoutMs: this.options.timeoutMs },
+            { retryOn429: this.options.retryOn429, expectWrittenHeader: encoding.expectWrittenHeader },
+          );
+          durations.push(this.clock.now() - started);
+          return outcome;
+        },
+        { backoff: this.options.backoff, deadlineMs, attemptTimeoutMs: this.options.timeoutMs },
+        this.clock,
+      );
+      total += result.attempts;
+      if (result.outcome.kind === 'unsupported-protocol' && this.protocol === '2.0') {
+        // Remote-write 2.0 spec: a receiver without 2.0 answers 415 or a 2xx without the written header; resend as 1.0.
+        this.protocol = '1.0';
+        continue;
+      }
+      return { outcome: result.outcome, attempts: total };
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The deliver function's warm state: configuration, sinks with their keep-alive pools, the SQS client for the DLQ.
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { loadDeliverConfig, type DeliverConfig } from '../config/deliver.ts';
+import type { Env } from '../config/env.ts';
+import { jsonLogger, type Logger } from '../log.ts';
+import { createSqsClient, sendMessages } from '../queue/sqs.ts';
+import { SYSTEM_CLOCK, type RetryClock } from '../transport/retry.ts';
+import { deliverBatch, type BatchRecord, type DeliverDeps } from './deliver.ts';
+import { REMOTE_WRITE_V1, RemoteWriteSink } from './remote-write-sink.ts';
+import type { Sink } from './sink.ts';
+
+export const USER_AGENT = 'beam-prom-relay/0.1';
+
+/** Without a Lambda context (local runs, tests) a batch gets this long. */
+const DEFAULT_BUDGET_MS = 60_000;
+
+export interface DeliverRuntime {
+  config: DeliverConfig;
+  /** Delivers a batch; `remainingMs` is the Lambda's remaining time. Returns the message ids to redeliver. */
+  deliver(records: readonly BatchRecord[], remainingMs?: number): Promise<string[]>;
+}
+
+export function createSinks(config: DeliverConfig, clock: RetryClock): Sink[] {
+  const sinks: Sink[] = [];
+  const rw = config.remoteWrite;
+  if (rw) {
+    sinks.push(
+      new RemoteWriteSink(
+        {
+          url: rw.url,
+          headers: rw.headers,
+          encodings: { '1.0': REMOTE_WRITE_V1 },
+          protocol: rw.protocol,
+          limits: { maxSamples: rw.maxSamples, maxBytes: rw.maxBytes },
+          timeoutMs: rw.timeoutMs,
+          retryOn429: rw.retryOn429,
+          backoff: config.backoff,
+          maxIsolationRequests: rw.maxIsolationRequests,
+          concurrency: rw.concurrency,
+          userAgent: USER_AGENT,
+        },
+        clock,
+      ),
+    );
+  }
+  return sinks;
+}
+
+export function createDeliverRuntime(env: Env, deps: { sqs?: SQSClient; log?: Logger; clock?: RetryClock } = {}): DeliverRuntime {
+  const config = loadDeliverConfig(env);
+  const clock = deps.clock ?? SYSTEM_CLOCK;
+  const log = deps.log ?? jsonLogger;
+  const sinks = createSinks(config, clock);
+  let sqs = deps.sqs;
+  const dlqUrl = config.dlqUrl;
+  const deliverDeps: DeliverDeps = {
+    sinks,
+    now: clock.now,
+    ...(dlqUrl
+      ? {
+          deadLetter: async (messages) => {
+            sqs ??= createSqsClient({ ...(config.region ? { region: config.region } : {}), ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) });
+            await sendMessages(sqs, dlqUrl, messages);
+          },
+        }
+      : {}),
+  };
+  return {
+    config,
+    async deliver(records, remainingMs = DEFAULT_BUDGET_MS) {
+      const margin = Math.min(config.timeMarginMs, remainingMs / 2);
+      const deadlineMs = clock.now() + remainingMs - margin;
+      const { failedMessageIds, summary } = await deliverBatch(records, deliverDeps, deadlineMs);
+      log(failedMessageIds.length > 0 ? 'warn' : 'info', 'deliver', { ...summary });
+      return failedMessageIds;
+    },
+  };
+}
