@@ -129,7 +129,8 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   if (value === undefined) return undefined;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const date = Date.parse(v);
+  // An HTTP-date always names its weekday or month; without letters Date.parse would read "-1" as a year.
+  const date = /[A-Za-z]/.test(v) ? Date.parse(v) : NaN;
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - nowMs);
 }

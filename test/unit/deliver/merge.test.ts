@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildEnvelopes, parseEnvelope, type EnvelopeHeader } from '../../../lib/envelope/envelope.ts';
+import { mergeEnvelopes, originsOf, planRequests, splitRequest, toWriteRequest } from '../../../lib/deliver/merge.ts';
+import type { DecodedRecord } from '../../../lib/deliver/records.ts';
+import type { MetricFamily, Point } from '../../../lib/model/series.ts';
+
+function record(index: number, header: Partial<EnvelopeHeader>, points: Point[], families: MetricFamily[] = []): DecodedRecord {
+  const h: EnvelopeHeader = { id: `r${index}`, source: 'beam-java', receivedAt: 1000 * (index + 1), group: { job: 'j' }, labels: {}, ...header };
+  return { index, messageId: `m${index}`, envelope: parseEnvelope(buildEnvelopes(h, families, points)[0]!) };
+}
+
+const names = (s: { labels: { name: string; value: string }[] }) => s.labels.map((l) => `${l.name}=${l.value}`).join(',');
+
+describe('mergeEnvelopes', () => {
+  it('sorts labels by name with __name__ in byte order and drops empty values', () => {
+    const r = record(0, { group: { job: 'j', Zone: 'z' }, labels: { az: 'a' } }, [{ name: 'm', labels: { step: 's', empty: '' }, value: 1 }]);
+    const { series } = mergeEnvelopes([r]);
+    assert.equal(names(series[0]!), 'Zone=z,__name__=m,az=a,job=j,step=s');
+  });
+
+  it('lets the grouping key override point labels, and point labels override static labels', () => {
+    const r = record(0, { group: { job: 'from-path' }, labels: { env: 'static', region: 'eu' } }, [{ name: 'm', labels: { job: 'from-body', env: 'body' }, value: 1 }]);
+    assert.equal(names(mergeEnvelopes([r]).series[0]!), '__name__=m,env=body,job=from-path,region=eu');
+  });
+
+  it('merges the same series from several messages into time order and remembers each sample\'s message', () => {
+    const a = record(0, { receivedAt: 2000 }, [{ name: 'm', labels: {}, value: 2 }]);
+    const b = record(1, { receivedAt: 1000 }, [{ name: 'm', labels: {}, value: 1 }]);
+    const { series, samples } = mergeEnvelopes([a, b]);
+    assert.equal(series.length, 1);
+    assert.equal(samples, 2);
+    assert.deepEqual(series[0]!.samples, [{ value: 1, timestampMs: 1000 }, { value: 2, timestampMs: 2000 }]);
+    assert.deepEqual(series[0]!.origins, [1, 0]);
+  });
+
+  it('keeps one sample per timestamp: an identical redelivery silently, a conflicting one counted as superseded', () => {
+    const a = record(0, { receivedAt: 1000 }, [{ name: 'm', labels: {}, value: 1 }, { name: 'n', labels: {}, value: 1 }]);
+    const again = record(1, { receivedAt: 1000 }, [{ name: 'm', labels: {}, value: 1 }, { name: 'n', labels: {}, value: 5 }]);
+    const { series, superseded } = mergeEnvelopes([a, again]);
+    assert.equal(superseded, 1);
+    assert.deepEqual(series.map((s) => s.samples.length), [1, 1]);
+    assert.equal(series[1]!.samples[0]!.value, 5);
+  });
+
+  it('uses a point\'s own timestamp over the ingest timestamp', () => {
+    const r = record(0, { receivedAt: 5000 }, [{ name: 'g', labels: {}, value: 1, timestampMs: 4200 }]);
+    assert.equal(mergeEnvelopes([r]).series[0]!.samples[0]!.timestampMs, 4200);
+  });
+});
+
+describe('planRequests / splitRequest', () => {
+  const many = record(0, {}, Array.from({ length: 10 }, (_, i) => ({ name: 'm', labels: { i: String(i) }, value: i })));
+  const other = record(1, {}, [{ name: 'm', labels: { i: '9' }, value: 1 }]);
+
+  it('packs series under the sample limit without splitting a series', () => {
+    const { series } = mergeEnvelopes([many, other]);
+    const planned = planRequests(series, { maxSamples: 4, maxBytes: 1e6 });
+    assert.deepEqual(planned.map((p) => p.samples), [4, 4, 3]);
+    assert.deepEqual([...originsOf(planned[2]!)].sort(), [0, 1]);
+  });
+
+  it('respects the byte limit', () => {
+    const { series } = mergeEnvelopes([many]);
+    assert.equal(planRequests(series, { maxSamples: 1000, maxBytes: 1 }).length, 10);
+  });
+
+  it('halves by series, then a single series by time, and stops at one sample', () => {
+    const { series } = mergeEnvelopes([many, other]);
+    const [a, b] = splitRequest({ series, samples: 11 })!;
+    assert.deepEqual([a.series.length, b.series.length], [5, 5]);
+    const lone = { series: [series[9]!], samples: 2 };
+    const [older, newer] = splitRequest(lone)!;
+    assert.ok(older.series[0]!.samples[0]!.timestampMs < newer.series[0]!.samples[0]!.timestampMs);
+    assert.equal(splitRequest(older), undefined);
+  });
+
+  it('attaches the metadata of the families the request\'s series belong to', () => {
+    const fams: MetricFamily[] = [{ name: 'beam_x', type: 'summary' }, { name: 'beam_y_total', type: 'counter' }];
+    const r = record(0, {}, [{ name: 'beam_x_sum', labels: {}, value: 1 }, { name: 'beam_x_count', labels: {}, value: 1 }], fams);
+    const merged = mergeEnvelopes([r]);
+    const req = toWriteRequest(planRequests(merged.series, { maxSamples: 10, maxBytes: 1e6 })[0]!, merged.families);
+    assert.deepEqual(req.metadata, [{ name: 'beam_x', type: 'summary' }]);
+  });
+});
