@@ -191,17 +191,20 @@ export function convertBeamMetrics(metrics: BeamMetrics, ctx: InputContext, sour
 
   for (const distribution of metrics.distributions) {
     const { base, help } = naming(distribution);
+    const values = selectValues(distribution, results);
+    // An empty distribution carries Beam's identity element (min Long.MAX_VALUE, max Long.MIN_VALUE): not data.
+    const hasMin = values.some(({ value }) => value.count > 0 && value.min !== undefined);
+    const hasMax = values.some(({ value }) => value.count > 0 && value.max !== undefined);
     const ok =
       out.family(base, 'summary', `${help.source} distribution ${help.name}: sum and count of the values`, distribution.path) &&
-      out.family(`${base}_min`, 'gauge', `${help.source} distribution ${help.name}: smallest value`, distribution.path) &&
-      out.family(`${base}_max`, 'gauge', `${help.source} distribution ${help.name}: largest value`, distribution.path);
+      (!hasMin || out.family(`${base}_min`, 'gauge', `${help.source} distribution ${help.name}: smallest value`, distribution.path)) &&
+      (!hasMax || out.family(`${base}_max`, 'gauge', `${help.source} distribution ${help.name}: largest value`, distribution.path));
     if (!ok) continue;
     const labels = metricLabels(distribution, out.warnings);
-    for (const { value, labels: extra } of selectValues(distribution, results)) {
+    for (const { value, labels: extra } of values) {
       const series = { ...labels, ...extra };
       out.point(base, `${base}_sum`, series, value.sum);
       out.point(base, `${base}_count`, series, value.count);
-      // An empty distribution carries Beam's identity element (min Long.MAX_VALUE, max Long.MIN_VALUE): not data.
       if (value.count > 0 && value.min !== undefined) out.point(`${base}_min`, `${base}_min`, series, value.min);
       if (value.count > 0 && value.max !== undefined) out.point(`${base}_max`, `${base}_max`, series, value.max);
     }
