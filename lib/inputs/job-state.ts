@@ -4,8 +4,12 @@
  * Every platform's own state names are normalised to one small vocabulary, so that one alert rule
  * (`beam_job_state{state="failed"} == 1`) covers Glue, EMR Serverless, Batch, Step Functions and Beam launchers.
  */
+import * as v from 'valibot';
+import { sanitizeLabelName } from '../model/names.ts';
 import type { Conversion, Labels, MetricFamily, Point } from '../model/series.ts';
+import { jsonPath, ValidationError } from './errors.ts';
 import type { InputContext } from './options.ts';
+import type { PathSegments } from './schema.ts';
 
 export type JobPlatform = 'glue' | 'emr-serverless' | 'batch' | 'stepfunctions' | 'custom' | 'webhook';
 
@@ -189,6 +193,109 @@ export function jobSeries(
   return conversion;
 }
 
+/**
+ * The job series for a platform's own state name. A name the platform does not have is a ValidationError at
+ * `statePath`; a state saying the runner does not know (Beam `UNKNOWN`, `UNRECOGNIZED`) yields no series and a
+ * warning, so that the metrics sent with it still count.
+ */
+export function jobSeriesForRawState(
+  fact: Omit<JobFact, 'job' | 'state'>,
+  statePath: PathSegments,
+  ctx: InputContext,
+  options: JobSeriesOptions = DEFAULT_JOB_SERIES_OPTIONS,
+): Conversion {
+  const state = normaliseJobState(fact.rawState, fact.platform);
+  if (state === undefined) {
+    const expected = platformStateNames(fact.platform).join(', ');
+    throw new ValidationError([
+      { path: jsonPath(statePath), message: `unknown ${fact.platform} state ${JSON.stringify(fact.rawState)}; expected one of ${expected}` },
+    ]);
+  }
+  if (state === null) {
+    return { families: [], points: [], warnings: [`state ${JSON.stringify(fact.rawState)} says nothing about the job: no job series`] };
+  }
+  return jobSeries({ ...fact, state }, ctx, options);
+}
+
 function gauge(name: string, help: string): MetricFamily {
   return { name, type: 'gauge', help };
+}
+
+/** Epoch milliseconds below this (March 1973) are taken for epoch seconds sent by mistake. */
+const MIN_EPOCH_MS = 1e11;
+
+/**
+ * A job's start or end time as events and reports carry it: epoch milliseconds or an ISO 8601 timestamp
+ * (with a zone), read as epoch milliseconds.
+ */
+export const jobTime = v.pipe(
+  v.union(
+    [
+      v.config(
+        v.pipe(
+          v.string(),
+          v.isoTimestamp('expected an ISO 8601 timestamp with a time zone, e.g. 2026-11-20T10:41:12Z'),
+          v.check((s) => Number.isFinite(Date.parse(s)), 'expected an ISO 8601 timestamp'),
+        ),
+        { abortPipeEarly: true },
+      ),
+      v.config(
+        v.pipe(
+          v.number(),
+          v.finite('must be a finite number'),
+          v.minValue(MIN_EPOCH_MS, 'looks like epoch seconds; expected epoch milliseconds'),
+        ),
+        { abortPipeEarly: true },
+      ),
+    ],
+    'expected epoch milliseconds or an ISO 8601 timestamp',
+  ),
+  // Outside the union: a transformation after a failed check would hide the check's message behind the union's.
+  v.transform((t) => (typeof t === 'string' ? Date.parse(t) : t)),
+);
+
+/** Extra grouping labels a job event or report asks for; values must not be empty (remote-write 1.0 spec). */
+export const groupLabelsSchema = v.record(v.string(), v.pipe(v.string(), v.minLength(1, 'must not be empty')));
+
+/**
+ * The extra grouping labels an event or report asks for, under sanitised names. A label the grouping key
+ * already has (`job` above all) is not overridden: it is left out with a warning, as the Pushgateway lets
+ * path labels win over body labels.
+ */
+export function extraGroupLabels(
+  extra: Readonly<Record<string, string>> | undefined,
+  group: Readonly<Labels>,
+): { labels: Labels; warnings: string[] } {
+  const labels: Labels = {};
+  const warnings: string[] = [];
+  for (const [raw, value] of Object.entries(extra ?? {})) {
+    const name = sanitizeLabelName(raw);
+    if (Object.hasOwn(group, name) || Object.hasOwn(labels, name)) {
+      warnings.push(`label ${JSON.stringify(raw)} ignored: the grouping key already has ${JSON.stringify(name)}`);
+    } else {
+      labels[name] = value;
+    }
+  }
+  return { labels, warnings };
+}
+
+/** One conversion from several (job series and converted metrics): points and warnings in order, families once. */
+export function mergeConversions(...parts: Conversion[]): Conversion {
+  const merged: Conversion = { families: [], points: [] };
+  const familyNames = new Set<string>();
+  const warnings: string[] = [];
+  for (const part of parts) {
+    for (const f of part.families) {
+      if (!familyNames.has(f.name)) {
+        familyNames.add(f.name);
+        merged.families.push(f);
+      }
+    }
+    // A loop, not push(...points): spreading 100k+ arguments overflows the stack.
+    for (const p of part.points) merged.points.push(p);
+    for (const w of part.warnings ?? []) warnings.push(w);
+    if (part.jobEnded) merged.jobEnded = true;
+  }
+  if (warnings.length > 0) merged.warnings = warnings;
+  return merged;
 }

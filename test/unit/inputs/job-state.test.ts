@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { jobSeries, normaliseJobState, JOB_STATES } from '../../../lib/inputs/job-state.ts';
+import * as v from 'valibot';
+import { extraGroupLabels, jobSeries, jobTime, mergeConversions, normaliseJobState, JOB_STATES } from '../../../lib/inputs/job-state.ts';
 import type { JobPlatform, JobState } from '../../../lib/inputs/job-state.ts';
 import { DEFAULT_CONVERSION_OPTIONS } from '../../../lib/inputs/options.ts';
 import type { InputContext } from '../../../lib/inputs/options.ts';
@@ -184,5 +185,60 @@ describe('jobSeries', () => {
 
     const objects = new Set(out.points.map((p) => p.labels));
     assert.equal(objects.size, out.points.length);
+  });
+});
+
+describe('jobTime', () => {
+  const table: Array<[unknown, number | string]> = [
+    ['2026-11-20T10:41:12.004Z', Date.UTC(2026, 10, 20, 10, 41, 12, 4)],
+    ['2022-05-31T21:07:42.299487Z', Date.UTC(2022, 4, 31, 21, 7, 42, 299)],
+    ['2026-11-20T11:41:12+01:00', Date.UTC(2026, 10, 20, 10, 41, 12)],
+    [1795176000000, 1795176000000],
+    ['2026-11-20', 'expected an ISO 8601 timestamp with a time zone, e.g. 2026-11-20T10:41:12Z'],
+    ['Nov 20 2026', 'expected an ISO 8601 timestamp with a time zone, e.g. 2026-11-20T10:41:12Z'],
+    [1795176000, 'looks like epoch seconds; expected epoch milliseconds'],
+    [Infinity, 'must be a finite number'],
+    [true, 'expected epoch milliseconds or an ISO 8601 timestamp'],
+  ];
+  for (const [input, expected] of table) {
+    it(`reads ${JSON.stringify(input)} as ${JSON.stringify(expected)}`, () => {
+      const result = v.safeParse(jobTime, input);
+
+      if (typeof expected === 'number') assert.deepEqual(result.output, expected);
+      else assert.deepEqual(result.issues?.map((i) => i.message), [expected]);
+    });
+  }
+});
+
+describe('extraGroupLabels', () => {
+  it('sanitises names and leaves out labels the grouping key already has, with a warning each', () => {
+    const out = extraGroupLabels({ 'team-name': 'data', job: 'x', env: 'prod', 'run.kind': 'batch', run_kind: 'stream' }, { job: 'orders', env: 'staging' });
+
+    assert.deepEqual(out.labels, { team_name: 'data', run_kind: 'batch' });
+    assert.deepEqual(out.warnings, [
+      'label "job" ignored: the grouping key already has "job"',
+      'label "env" ignored: the grouping key already has "env"',
+      'label "run_kind" ignored: the grouping key already has "run_kind"',
+    ]);
+  });
+});
+
+describe('mergeConversions', () => {
+  it('keeps points and warnings in order, each family once, and jobEnded from any part', () => {
+    const family = { name: 'a', type: 'gauge' as const };
+    const first = { families: [family], points: [{ name: 'a', labels: {}, value: 1 }], jobEnded: true };
+    const second = { families: [family, { name: 'b', type: 'counter' as const }], points: [{ name: 'b', labels: {}, value: 2 }], warnings: ['w'] };
+
+    const merged = mergeConversions(first, second);
+
+    assert.deepEqual(merged, {
+      families: [family, { name: 'b', type: 'counter' }],
+      points: [
+        { name: 'a', labels: {}, value: 1 },
+        { name: 'b', labels: {}, value: 2 },
+      ],
+      jobEnded: true,
+      warnings: ['w'],
+    });
   });
 });
