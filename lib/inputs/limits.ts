@@ -50,9 +50,12 @@ export function describeSeries(name: string, labels: Labels): string {
   return truncate(pairs.length === 0 ? name : `${name}{${pairs.join(',')}}`, SHOWN_SERIES_LENGTH);
 }
 
-/** The labels a point is sent with: `extraLabels` under its own; empty values dropped (Prometheus has none). */
-function seriesLabels(point: Point, extraLabels: Labels): Labels {
-  const merged: Labels = { ...extraLabels, ...point.labels };
+/**
+ * The labels a point is sent with: `extraLabels` under its own, `overridingLabels` over them; empty values
+ * dropped (Prometheus has none).
+ */
+function seriesLabels(point: Point, extraLabels: Labels, overridingLabels: Labels): Labels {
+  const merged: Labels = { ...extraLabels, ...point.labels, ...overridingLabels };
   for (const key of Object.keys(merged)) if (merged[key] === '') delete merged[key];
   return merged;
 }
@@ -62,19 +65,25 @@ function seriesKey(name: string, labels: Labels): string {
 }
 
 /**
- * Checks the points of one request, each with `extraLabels` (grouping and static labels) added where the point
- * has no label of that name, against `limits`: distinct series count, labels per series, name and value
- * lengths, name validity, and a series given twice. Points carry no body path, so each issue is at `$` and
- * names its series. At most `MAX_REPORTED_ISSUES` are returned.
+ * Checks the points of one request against `limits`: distinct series count, labels per series, name and value
+ * lengths, name validity, and a series given twice. Each point is checked with the labels it will be sent with:
+ * `extraLabels` (e.g. static labels) where the point has no label of that name, and `overridingLabels` (e.g. the
+ * grouping key, which delivery puts over a point's own labels) replacing its own. Points carry no body path, so
+ * each issue is at `$` and names its series. At most `MAX_REPORTED_ISSUES` are returned.
  */
-export function checkPoints(points: readonly Point[], extraLabels: Labels, limits: Readonly<IngestLimits>): InputIssue[] {
+export function checkPoints(
+  points: readonly Point[],
+  extraLabels: Labels,
+  limits: Readonly<IngestLimits>,
+  overridingLabels: Labels = {},
+): InputIssue[] {
   const issues: InputIssue[] = [];
   const seen = new Set<string>();
   const duplicates = new Set<string>();
   const report = (series: string, message: string) => issues.push({ path: '$', message: `${series}: ${message}` });
 
   for (const point of points) {
-    const labels = seriesLabels(point, extraLabels);
+    const labels = seriesLabels(point, extraLabels, overridingLabels);
     const key = seriesKey(point.name, labels);
     const series = describeSeries(point.name, labels);
     if (seen.has(key)) {

@@ -94,6 +94,14 @@ test('a point label overrides an extra label of the same name, so series stay di
   assert.deepEqual(checkPoints(points, { job: 'default' }, limits()), []);
 });
 
+test('overriding labels replace a point\'s own, so points differing only there become one series', () => {
+  const points = [point('m', { job: 'a' }), point('m', { job: 'b' })];
+
+  assert.deepEqual(checkPoints(points, {}, limits(), { job: 'group' }), [
+    { path: '$', message: 'm{job="group"}: the same series appears more than once in this request' },
+  ]);
+});
+
 test('shortens long values and long series in messages', () => {
   const described = describeSeries('m', { a: 'v'.repeat(100), b: 'w'.repeat(100), c: 'x'.repeat(100), d: 'y'.repeat(100) });
 
