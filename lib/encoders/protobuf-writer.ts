@@ -1,0 +1,199 @@
+/**
+ * The few protobuf wire-format primitives the remote-write encoders need
+ * (https://protobuf.dev/programming-guides/encoding/).
+ *
+ * The encoders work in two passes: they first compute every message size, then write once into a buffer of
+ * exactly that size. Length prefixes are therefore known before the bytes they cover, no intermediate buffers
+ * or per-field objects are created, and `finish()` checks that the two passes agreed.
+ */
+
+export const WIRE_VARINT = 0;
+export const WIRE_I64 = 1;
+export const WIRE_LEN = 2;
+
+/** The key of a field: `(field_number << 3) | wire_type`. All our field numbers are < 16, so one byte. */
+export function fieldKey(fieldNumber: number, wireType: number): number {
+  return (fieldNumber << 3) | wireType;
+}
+
+/** Bytes a varint of a non-negative 32-bit integer takes (lengths, symbol refs, enum values). */
+export function uint32Size(n: number): number {
+  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
+}
+
+/**
+ * Bytes a varint of an int64 takes. Millisecond timestamps exceed 2^32, so this compares against powers of
+ * 128 as doubles; a negative int64 is sign-extended to 64 bits and always takes 10 bytes.
+ */
+export function int64Size(n: number): number {
+  if (n < 0) return 10;
+  if (n < 0x10000000) return uint32Size(n);
+  return n < 2 ** 35 ? 5 : n < 2 ** 42 ? 6 : n < 2 ** 49 ? 7 : n < 2 ** 56 ? 8 : n < 2 ** 63 ? 9 : 10;
+}
+
+/** Bytes of a length-delimited field carrying `len` bytes: key, length varint, payload. */
+export function lenFieldSize(len: number): number {
+  return 1 + uint32Size(len) + len;
+}
+
+/**
+ * UTF-8 byte length of a string (lone surrogates count 3, as the encoder writes U+FFFD for them).
+ * A result equal to `s.length` means the string is ASCII.
+ */
+export function utf8Length(s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    if (s.charCodeAt(i) > 0x7f) return Buffer.byteLength(s, 'utf8');
+  }
+  return n;
+}
+
+/**
+ * Bytes of a string payload in a pass that is `exact`, or that assumes ASCII. Names and almost all values in
+ * our series are ASCII, where the byte length is `s.length` with no scan; the one write pass then checks the
+ * assumption (`ProtoWriter.sawNonAscii`), and only a message that broke it is encoded again exactly.
+ */
+export function stringBytes(s: string, exact: boolean): number {
+  return exact ? utf8Length(s) : s.length;
+}
+
+/** Thrown when the write pass does not fill exactly the size the sizing pass computed: an encoder bug. */
+export class EncoderSizeMismatchError extends Error {
+  override name = 'EncoderSizeMismatchError';
+  constructor(
+    readonly expectedBytes: number,
+    readonly writtenBytes: number,
+  ) {
+    super(`protobuf encoder wrote ${writtenBytes} bytes into a buffer sized ${expectedBytes}`);
+  }
+}
+
+const utf8 = new TextEncoder();
+
+/** A fresh buffer of `size` bytes, uninitialised: the writer fills every byte, and `finish()` proves it. */
+export function allocBytes(size: number): Uint8Array {
+  const backing = Buffer.allocUnsafeSlow(size);
+  return new Uint8Array(backing.buffer, backing.byteOffset, size);
+}
+
+/** Buffers above this size are not kept for reuse, so one huge request does not pin its memory for good. */
+const SCRATCH_MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * One buffer reused for bytes that are consumed before the next call (the protobuf bytes that snappy reads
+ * right away): no allocation and no fresh pages per request.
+ */
+export class ScratchBuffer {
+  private storage: Uint8Array = new Uint8Array(0);
+
+  /** A view of `size` bytes, valid until the next call. */
+  view(size: number): Uint8Array {
+    if (size > SCRATCH_MAX_BYTES) return allocBytes(size);
+    if (this.storage.length < size) this.storage = allocBytes(Math.max(size, this.storage.length * 2));
+    return this.storage.subarray(0, size);
+  }
+}
+
+/** Writes protobuf fields forward into a buffer of exactly the size computed beforehand. */
+export class ProtoWriter {
+  // A plain Uint8Array: element stores into a Buffer (a subclass) are markedly slower in V8.
+  readonly buf: Uint8Array;
+  private readonly view: DataView;
+  pos = 0;
+  /** Set when a pass that assumed ASCII met another char: the bytes are unusable, encode again exactly. */
+  sawNonAscii = false;
+
+  /** `buf` must have exactly the computed size (`allocBytes` or a `ScratchBuffer` view). */
+  constructor(
+    buf: Uint8Array,
+    readonly exact: boolean,
+  ) {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  }
+
+  /** One byte; used for field keys, which are all single-byte. */
+  byte(b: number): void {
+    this.buf[this.pos++] = b;
+  }
+
+  /** Varint of a non-negative integer below 2^32. */
+  uint32(n: number): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    while (n > 0x7f) {
+      buf[pos++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    buf[pos++] = n;
+    this.pos = pos;
+  }
+
+  /** Varint of an int64 given as an integral double (ms timestamps exceed 2^32; negatives take 10 bytes). */
+  int64(n: number): void {
+    if (n >= 0 && n < 0x80000000) {
+      this.uint32(n);
+      return;
+    }
+    // Split into 32-bit halves of the two's complement; ToUint32 keeps the low word of an integral double.
+    let lo = n >>> 0;
+    let hi = Math.floor(n / 4294967296) >>> 0;
+    const buf = this.buf;
+    let pos = this.pos;
+    while (hi !== 0) {
+      buf[pos++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+      hi >>>= 7;
+    }
+    this.pos = pos;
+    this.uint32(lo);
+  }
+
+  /** Bytes encoded beforehand (a cached field), copied as they are. */
+  raw(bytes: Uint8Array): void {
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** Little-endian IEEE 754 double (wire type I64). */
+  double(v: number): void {
+    this.view.setFloat64(this.pos, v, true);
+    this.pos += 8;
+  }
+
+  /** Length-prefixed UTF-8 string, sized as `stringBytes(s, this.exact)` was in the sizing pass. */
+  string(s: string): void {
+    const n = s.length;
+    const byteLength = this.exact ? utf8Length(s) : n;
+    this.uint32(byteLength);
+    const buf = this.buf;
+    const pos = this.pos;
+    if (byteLength === n) {
+      let seen = 0;
+      for (let i = 0; i < n; i++) {
+        const c = s.charCodeAt(i);
+        seen |= c;
+        buf[pos + i] = c;
+      }
+      if (seen > 0x7f) this.sawNonAscii = true;
+    } else {
+      utf8.encodeInto(s, buf.subarray(pos, pos + byteLength));
+    }
+    this.pos = pos + byteLength;
+  }
+
+  /** The encoded message; throws if the sizing and writing passes disagree. */
+  finish(): Uint8Array {
+    if (this.pos !== this.buf.length) throw new EncoderSizeMismatchError(this.buf.length, this.pos);
+    return this.buf;
+  }
+}
+
+/**
+ * Runs an encoder that sizes then writes a message, first assuming ASCII strings and, only if a string was not,
+ * again with exact UTF-8 lengths.
+ */
+export function encodeAssumingAscii(encode: (exact: boolean) => ProtoWriter): Uint8Array {
+  const w = encode(false);
+  return (w.sawNonAscii ? encode(true) : w).finish();
+}
