@@ -108,6 +108,8 @@ class ConversionBuilder {
   readonly points: Point[] = [];
   readonly warnings: string[] = [];
   readonly issues: InputIssue[] = [];
+  /** Families with at least one point; only these are returned. */
+  readonly used = new Set<string>();
 
   /** Registers a family; a name already used with another type is an issue (Pushgateway and metadata reject it). */
   family(name: string, type: MetricType, help: string, path: PathSegments): boolean {
@@ -123,9 +125,6 @@ class ConversionBuilder {
     });
     return false;
   }
-
-  /** Families with at least one point; only these are returned. */
-  readonly used = new Set<string>();
 
   point(family: string, name: string, labels: Labels, value: number, timestampMs?: number): void {
     this.used.add(family);
@@ -155,8 +154,8 @@ function metricLabels(metric: BeamMetric<unknown>, warnings: string[]): Labels {
   for (const [raw, value] of Object.entries(metric.labels ?? {})) {
     if (value === '') continue;
     const name = sanitizeLabelName(raw);
-    if (OWN_LABELS.has(name) || name in labels) {
-      warnings.push(`${jsonPath(metric.path)}: label "${raw}" dropped: "${name}" is set by the relay`);
+    if (OWN_LABELS.has(name) || Object.hasOwn(labels, name)) {
+      warnings.push(`${jsonPath(metric.path)}: label "${raw}" dropped: "${name}" is already set`);
       continue;
     }
     labels[name] = value;

@@ -84,15 +84,23 @@ test('turns Beam Python metric labels into extra labels with sanitised names', (
   ]);
 });
 
-test('drops a metric label that would replace one the relay sets, with a warning', () => {
+test('keeps labels named like Object.prototype methods', () => {
+  const body = { counters: [entry(1, { labels: { toString: 't', hasOwnProperty: 'h' } })] };
+
+  const conversion = convertBeamPython(body, context());
+
+  assert.deepEqual(conversion.points[0]?.labels, { namespace: 'ns', step: 's', toString: 't', hasOwnProperty: 'h' });
+});
+
+test('drops a metric label that would replace one already set, with a warning', () => {
   const body = { counters: [entry(5, { labels: { step: 'other', result: 'x' } })] };
 
   const conversion = convertBeamPython(body, context());
 
   assert.deepEqual(conversion.points, [{ name: 'beam_m_total', labels: { namespace: 'ns', step: 's' }, value: 5 }]);
   assert.deepEqual(conversion.warnings, [
-    '$.counters[0]: label "step" dropped: "step" is set by the relay',
-    '$.counters[0]: label "result" dropped: "result" is set by the relay',
+    '$.counters[0]: label "step" dropped: "step" is already set',
+    '$.counters[0]: label "result" dropped: "result" is already set',
   ]);
 });
 

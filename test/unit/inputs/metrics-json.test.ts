@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { ValidationError } from '../../../lib/inputs/errors.ts';
 import { convertMetricsJson, detectMetricsJsonFormat } from '../../../lib/inputs/metrics-json.ts';
 import { DEFAULT_CONVERSION_OPTIONS, type InputContext } from '../../../lib/inputs/options.ts';
@@ -92,5 +93,34 @@ test('reports the detected parser\'s issues with their paths', () => {
   assert.throws(
     () => convertMetricsJson({ counters: [{ attempted: -1, name: { namespace: 'n', name: 'm' } }] }, CONTEXT),
     (error: unknown) => error instanceof ValidationError && error.issues[0]?.path === '$.counters[0].attempted',
+  );
+});
+
+test('any JSON value either converts or fails with a ValidationError', () => {
+  const entry = fc.record({
+    attempted: fc.jsonValue({ maxDepth: 2 }),
+    committed: fc.jsonValue({ maxDepth: 2 }),
+    name: fc.oneof(fc.record({ namespace: fc.string(), name: fc.string() }), fc.record({ urn: fc.string() }), fc.jsonValue({ maxDepth: 1 })),
+    key: fc.jsonValue({ maxDepth: 2 }),
+    step: fc.string(),
+  }, { requiredKeys: [] });
+  const body = fc.oneof(
+    fc.jsonValue({ maxDepth: 3 }),
+    fc.dictionary(
+      fc.constantFrom('counters', 'distributions', 'gauges', 'stringSets', 'string_sets', 'metrics', 'perWorkerHistograms', '__proto__'),
+      fc.array(entry, { maxLength: 3 }),
+    ),
+  );
+
+  fc.assert(
+    fc.property(body, (input) => {
+      try {
+        const { conversion } = convertMetricsJson(input, CONTEXT);
+        return Array.isArray(conversion.points);
+      } catch (error) {
+        return error instanceof ValidationError && error.issues.length > 0;
+      }
+    }),
+    { numRuns: 500 },
   );
 });
