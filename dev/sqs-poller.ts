@@ -181,7 +181,7 @@ export function startPoller(options: PollerOptions): Poller {
 }
 
 /** The message IDs to leave on the queue, from a handler's response (see the module comment for the rules). */
-export function failuresOf(response: unknown, records: readonly SQSRecord[]): Set<string> {
+export function failuresOf(response: unknown, records: readonly Pick<SQSRecord, 'messageId'>[]): Set<string> {
   if (response === undefined || response === null) return new Set();
   if (typeof response !== 'object' || Array.isArray(response)) throw new InvalidBatchResponseError('not an object', response);
   const failures = (response as { batchItemFailures?: unknown }).batchItemFailures;

@@ -200,7 +200,7 @@ describe('SQS and the poller', () => {
   });
 
   test('batch responses are read as Lambda reads them', () => {
-    const records = [{ messageId: 'm1' }, { messageId: 'm2' }] as Parameters<typeof failuresOf>[1];
+    const records = [{ messageId: 'm1' }, { messageId: 'm2' }];
 
     assert.deepEqual(failuresOf(undefined, records), new Set());
     assert.deepEqual(failuresOf(null, records), new Set());
