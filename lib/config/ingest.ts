@@ -5,11 +5,12 @@
 import { DEFAULT_BODY_LIMITS } from '../ingest/body.ts';
 import type { IngestOptions } from '../ingest/ingest.ts';
 import { DEFAULT_ACCEPTED_EVENTS, parseAcceptedEvents } from '../inputs/eventbridge.ts';
+import { DEFAULT_DATAFLOW_OPTIONS } from '../inputs/dataflow.ts';
 import { DEFAULT_INGEST_LIMITS } from '../inputs/limits.ts';
 import { DEFAULT_CONVERSION_OPTIONS } from '../inputs/options.ts';
 import { DEFAULT_MAX_ENVELOPE_BYTES } from '../envelope/envelope.ts';
 import { ConfigError } from './errors.ts';
-import { integer, labelList, oneOf, optional, required, type Env } from './env.ts';
+import { boolean, integer, labelList, oneOf, optional, required, type Env } from './env.ts';
 
 export interface IngestConfig {
   queueUrl: string;
@@ -65,7 +66,11 @@ export function loadIngestConfig(env: Env): IngestConfig {
         stringSetCap: integer(env, 'STRING_SET_CAP', DEFAULT_CONVERSION_OPTIONS.stringSetCap, 0, 100_000),
       },
       textFormat: { timestamps: oneOf(env, 'TEXT_TIMESTAMPS', ['reject', 'drop'] as const, 'reject') },
-      eventBridge: { accept },
+      eventBridge: { accept, runIdLabel: boolean(env, 'JOB_RUN_ID_LABEL', false) },
+      dataflow: {
+        ...DEFAULT_DATAFLOW_OPTIONS,
+        systemMetrics: oneOf(env, 'DATAFLOW_SYSTEM_METRICS', ['skip', 'export'] as const, DEFAULT_DATAFLOW_OPTIONS.systemMetrics),
+      },
       maxEnvelopeBytes: integer(env, 'MAX_MESSAGE_BYTES', DEFAULT_MAX_ENVELOPE_BYTES, 16 * 1024, 1024 * 1024),
     },
   };

@@ -8,6 +8,7 @@ import { convertCompletionReport, isCompletionReport } from '../inputs/completio
 import { ValidationError, UnsupportedMediaTypeError, InputError } from '../inputs/errors.ts';
 import { checkPoints, type IngestLimits } from '../inputs/limits.ts';
 import { convertMetricsJson } from '../inputs/metrics-json.ts';
+import type { DataflowOptions } from '../inputs/dataflow.ts';
 import type { ConversionOptions, InputContext } from '../inputs/options.ts';
 import { convertTextFormat, type TextFormatOptions } from '../inputs/text-format.ts';
 import { buildEnvelopes } from '../envelope/envelope.ts';
@@ -26,6 +27,7 @@ export interface IngestOptions {
   limits: IngestLimits;
   conversion: ConversionOptions;
   textFormat: TextFormatOptions;
+  dataflow: DataflowOptions;
   eventBridge: EventBridgeOptions;
   maxEnvelopeBytes: number;
 }
@@ -75,7 +77,7 @@ function convertHttpBody(req: HttpRequest, text: string, ctx: InputContext, opti
       // Path labels win over labels from the body, as everywhere on this route.
       return { format: 'completion', conversion, group: { ...extraGroup, ...pathGroup } };
     }
-    const { format, conversion } = convertMetricsJson(body, ctx);
+    const { format, conversion } = convertMetricsJson(body, ctx, [], { dataflow: options.dataflow });
     return { format, conversion, group: pathGroup };
   }
   if (media.type === 'text/plain') {
@@ -91,7 +93,8 @@ function convertHttpBody(req: HttpRequest, text: string, ctx: InputContext, opti
 }
 
 function finish(id: string, format: InputFormat, group: Labels, conversion: Conversion, nowMs: number, options: IngestOptions): Accepted {
-  const issues = checkPoints(conversion.points, { ...options.staticLabels, ...group }, options.limits);
+  // The group overrides point labels and static labels yield to both, as delivery will merge them (deliver/merge.ts).
+  const issues = checkPoints(conversion.points, options.staticLabels, options.limits, group);
   if (issues.length > 0) throw new ValidationError(issues);
   let envelopes: string[] = [];
   if (conversion.points.length > 0) {
