@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// Bundles each Lambda function into dist/<function>/index.mjs (ESM, minified, source map) and fails when a bundle
+// is over the size cap or does not load. serverless.yml packages these files as they are (no bundler plugin).
+//
+// Size decisions, measured with esbuild 0.28 on this tree (KB of index.mjs):
+//
+//                                   ingest   deliver
+//   everything bundled                364       864
+//   @aws-sdk/* left to the runtime     54       552
+//   + undici entry cut to Agent+request           325
+//   + undici's non-SIMD llhttp left out           254
+//
+// - @aws-sdk/* is external: the SQS client and its credential chain alone are ~310 KB, so neither function fits
+//   the cap with it. Lambda's nodejs22.x runtime ships SDK v3 and resolves ESM imports of it from NODE_PATH. The
+//   price is that the deployed SDK version is AWS's, not our pin: we call only SQSClient, SendMessageBatchCommand
+//   and the default credential chain, which are stable across v3. Every other package (@smithy/* that lib imports
+//   directly included) is bundled, so nothing else depends on what the runtime happens to carry.
+// - undici's package entry loads fetch, WebSocket, caches, mocks and proxy agents (~520 KB); lib/transport/http.ts
+//   uses only `Agent` and `request(url, { dispatcher })`, so the bundle maps `undici` onto exactly those two.
+// - undici embeds llhttp twice (SIMD and plain WebAssembly, ~70 KB each) and uses the plain one only where SIMD is
+//   missing. V8 has SIMD on x86_64 and arm64 since Node 16.4, so on Lambda the plain copy is dead weight; it is
+//   replaced by a module that fails with a message saying so (UNDICI_NO_WASM_SIMD=1 would reach it).
+//
+// Usage: node scripts/build.mjs [--outdir DIR] [--skip-smoke]
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export const FUNCTIONS = Object.freeze(['ingest', 'deliver']);
+
+/** The issue's target for one function's bundle: what a cold start has to read and compile. */
+export const MAX_BUNDLE_BYTES = 350 * 1024;
+
+/** Left to the Lambda runtime (see the table above). */
+const EXTERNAL = ['@aws-sdk/*'];
+
+// Bundled CommonJS packages (undici) call require() for Node built-ins, which an ES module lacks.
+const BANNER = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+const UNDICI_ENTRY = `
+import Agent from 'undici/lib/dispatcher/agent.js';
+import Dispatcher from 'undici/lib/dispatcher/dispatcher.js';
+import apiRequest from 'undici/lib/api/api-request.js';
+
+Dispatcher.prototype.request = apiRequest;
+
+export { Agent };
+
+/** undici's request(url, options) for the form lib/transport/http.ts uses: always with its own dispatcher. */
+export function request(url, options) {
+  const target = new URL(url);
+  return options.dispatcher.request({ ...options, origin: target.origin, path: target.pathname + target.search });
+}
+`;
+
+const NO_PLAIN_LLHTTP = `
+throw new Error('undici fell back to llhttp without WebAssembly SIMD, which this bundle leaves out (scripts/build.mjs): run on Node with SIMD (any Lambda nodejs22.x) and leave UNDICI_NO_WASM_SIMD unset');
+`;
+
+/** @type {import('esbuild').Plugin} */
+const slimUndici = {
+  name: 'slim-undici',
+  setup(b) {
+    b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici', namespace: 'slim-undici' }));
+    b.onLoad({ filter: /.*/, namespace: 'slim-undici' }, () => ({ contents: UNDICI_ENTRY, loader: 'js', resolveDir: ROOT }));
+    b.onResolve({ filter: /[\\/]llhttp[\\/]llhttp-wasm\.js$|^\.\.\/llhttp\/llhttp-wasm\.js$/ }, () => ({ path: 'llhttp-wasm', namespace: 'no-plain-llhttp' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-plain-llhttp' }, () => ({ contents: NO_PLAIN_LLHTTP, loader: 'js' }));
+  },
+};
+
+/**
+ * Builds every function into `<outdir>/<name>/index.mjs` and returns each bundle's size and its largest inputs.
+ * @param {{ outdir?: string }} [options]
+ * @returns {Promise<Array<{ name: string, file: string, bytes: number, largest: Array<[string, number]> }>>}
+ */
+export async function buildFunctions({ outdir = join(ROOT, 'dist') } = {}) {
+  const bundles = [];
+  for (const name of FUNCTIONS) {
+    const dir = join(outdir, name);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'index.mjs');
+    const result = await build({
+      absWorkingDir: ROOT,
+      entryPoints: [join(ROOT, 'functions', `${name}.ts`)],
+      outfile: file,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      // The AWS SDK's ESM builds sit under "module"; its CJS builds make esbuild emit dynamic requires.
+      mainFields: ['module', 'main'],
+      minify: true,
+      sourcemap: true,
+      sourcesContent: false,
+      legalComments: 'none',
+      external: EXTERNAL,
+      banner: { js: BANNER },
+      plugins: [slimUndici],
+      metafile: true,
+      logLevel: 'warning',
+    });
+    const output = Object.entries(result.metafile.outputs).find(([path]) => path.endsWith('index.mjs'));
+    const inputs = output ? Object.entries(output[1].inputs).map(([path, i]) => [path, i.bytesInOutput]) : [];
+    inputs.sort((a, b) => b[1] - a[1]);
+    bundles.push({ name, file, bytes: statSync(file).size, largest: inputs.slice(0, 8) });
+  }
+  return bundles;
+}
+
+/**
+ * Loads a built handler in a fresh Node process with an empty configuration and invokes it with a tiny event: the
+ * ConfigError it must answer with proves the bundle loads, resolves its imports and validates its configuration.
+ * @returns {{ ok: boolean, output: string }}
+ */
+export function smokeTest(name, file) {
+  const probe = {
+    ingest: { variable: 'QUEUE_URL', event: { version: '2.0', routeKey: 'POST /metrics/job/{proxy+}', rawPath: '/metrics/job/smoke', rawQueryString: '', headers: { 'content-type': 'application/json' }, requestContext: { http: { method: 'POST', path: '/metrics/job/smoke', sourceIp: '127.0.0.1' }, requestId: 'smoke', timeEpoch: 0 }, body: '{}', isBase64Encoded: false } },
+    deliver: { variable: 'REMOTE_WRITE_URL', event: { Records: [] } },
+  }[name];
+  const script = `
+    const { handler } = await import(${JSON.stringify(pathToFileURL(file).href)});
+    try { await handler(${JSON.stringify(probe.event)}); console.log('no error'); }
+    catch (error) { console.log(error.name + ' ' + error.variable + ' ' + error.message); }`;
+  // A clean environment: only what Node needs, so no configuration leaks in from the shell.
+  const env = { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const run = spawnSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], { env, encoding: 'utf8', timeout: 20_000 });
+  const output = `${run.stdout}${run.stderr}`.trim();
+  return { ok: run.status === 0 && output.startsWith(`ConfigError ${probe.variable} `), output };
+}
+
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+
+async function main(argv) {
+  const at = argv.indexOf('--outdir');
+  const outdir = at === -1 ? undefined : resolve(argv[at + 1] ?? 'dist');
+  const bundles = await buildFunctions(outdir ? { outdir } : {});
+  let failed = false;
+  for (const b of bundles) {
+    const over = b.bytes > MAX_BUNDLE_BYTES;
+    console.log(`${b.name.padEnd(8)} ${kb(b.bytes).padStart(9)}  ${b.file}${over ? `  OVER ${kb(MAX_BUNDLE_BYTES)}` : ''}`);
+    if (over) {
+      failed = true;
+      for (const [path, bytes] of b.largest) console.log(`           ${kb(bytes).padStart(9)}  ${path}`);
+    }
+  }
+  if (!argv.includes('--skip-smoke')) {
+    for (const b of bundles) {
+      const { ok, output } = smokeTest(b.name, b.file);
+      console.log(`${b.name.padEnd(8)} loads: ${ok ? 'yes' : 'NO'}${ok ? '' : `\n${output}`}`);
+      if (!ok) failed = true;
+    }
+  }
+  if (failed) {
+    console.error(`build failed: a bundle is over ${kb(MAX_BUNDLE_BYTES)} or does not load`);
+    process.exit(1);
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main(process.argv.slice(2));
+}
