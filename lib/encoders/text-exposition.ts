@@ -1,0 +1,154 @@
+/**
+ * Prometheus text exposition format 0.0.4, the body the Pushgateway takes
+ * (https://prometheus.io/docs/instrumenting/exposition_formats/#text-format-details).
+ */
+import type { Labels, MetricFamily, MetricType } from '../model/series.ts';
+
+/** `Content-Type` of a text exposition body. */
+export const TEXT_EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** One sample line: the full sample name (`x`, `x_total`, `x_sum`, `x_bucket`…), its labels and value. */
+export interface ExpositionSample {
+  name: string;
+  labels: Labels;
+  value: number;
+}
+
+/** A metric family with the samples to expose under it. */
+export interface ExpositionFamily {
+  family: MetricFamily;
+  samples: ExpositionSample[];
+}
+
+/**
+ * The text format knows counter, gauge, histogram, summary and untyped only. Info and state-set series are
+ * gauges of value 1 (as client libraries expose them in 0.0.4); a gauge histogram's `_gsum`/`_gcount` samples
+ * do not fit the histogram convention, so it goes out untyped.
+ */
+const TEXT_TYPE: Readonly<Record<MetricType, string>> = {
+  counter: 'counter',
+  gauge: 'gauge',
+  histogram: 'histogram',
+  summary: 'summary',
+  info: 'gauge',
+  stateset: 'gauge',
+  gaugehistogram: 'untyped',
+  unknown: 'untyped',
+};
+
+/** A HELP/TYPE header and the samples under it, possibly gathered from several families. */
+interface Block {
+  name: string;
+  family: MetricFamily;
+  chunks: ExpositionSample[][];
+}
+
+/**
+ * Only summaries and histograms spread one family over several sample names (`x`, `x_sum`, `x_count`,
+ * `x_bucket`); for every other type, the parser takes each sample name as a family of its own, so a HELP/TYPE
+ * line must name the sample itself (a counter family `x` with samples `x_total` is headed `x_total`).
+ */
+function usesFamilyName(family: MetricFamily): boolean {
+  return family.type === 'summary' || family.type === 'histogram';
+}
+
+/**
+ * Gathers the samples under the header names they need, in order of first appearance: all lines of a metric
+ * must form one group with HELP/TYPE once (exposition formats, "Grouping and sorting"), even when the caller
+ * passes two families of one name.
+ */
+function blocksOf(families: readonly ExpositionFamily[]): Iterable<Block> {
+  const blocks = new Map<string, Block>();
+  const add = (name: string, family: MetricFamily, chunk: ExpositionSample[]) => {
+    const block = blocks.get(name);
+    if (block) block.chunks.push(chunk);
+    else blocks.set(name, { name, family, chunks: [chunk] });
+  };
+  for (const { family, samples } of families) {
+    if (samples.length === 0) continue;
+    if (usesFamilyName(family) || samples.every((s) => s.name === family.name)) {
+      add(family.name, family, samples);
+      continue;
+    }
+    const byName = new Map<string, ExpositionSample[]>();
+    for (const s of samples) {
+      const group = byName.get(s.name);
+      if (group) group.push(s);
+      else byName.set(s.name, [s]);
+    }
+    for (const [name, group] of byName) add(name, family, group);
+  }
+  return blocks.values();
+}
+
+/**
+ * Label values escape `\`, `"` and line feed (exposition formats, "Text format details"). Three native
+ * `indexOf` scans are markedly faster than a char loop on the short values that need nothing.
+ */
+function escapeLabelValue(s: string): string {
+  if (s.indexOf('\\') === -1 && s.indexOf('"') === -1 && s.indexOf('\n') === -1) return s;
+  return s.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : '\\' + c));
+}
+
+/** HELP text escapes `\` and line feed only. */
+function escapeHelp(s: string): string {
+  if (s.indexOf('\\') === -1 && s.indexOf('\n') === -1) return s;
+  return s.replace(/[\\\n]/g, (c) => (c === '\n' ? '\\n' : '\\\\'));
+}
+
+/**
+ * A sample value as Go's `ParseFloat` reads it. JavaScript's number-to-string is the shortest string that
+ * round-trips, with no exponent for integers below 1e21; the non-finite values have their own spellings.
+ */
+export function formatSampleValue(v: number): string {
+  if (Number.isFinite(v)) return '' + v;
+  return v > 0 ? '+Inf' : v < 0 ? '-Inf' : 'NaN';
+}
+
+/** `{a="1",b="2"}` with names in sorted order and empty values left out (an empty value means no label). */
+function formatLabels(labels: Labels): string {
+  let out = '';
+  let previous = '';
+  // for-in walks the names without allocating an array; label names are never integer-like, so it yields them
+  // in insertion order, and only a set not inserted in order pays for a sort.
+  for (const name in labels) {
+    if (name < previous) return formatUnsortedLabels(labels);
+    previous = name;
+    const value = labels[name]!;
+    if (value === '') continue;
+    out += (out === '' ? '{' : ',') + name + '="' + escapeLabelValue(value) + '"';
+  }
+  return out === '' ? out : out + '}';
+}
+
+function formatUnsortedLabels(labels: Labels): string {
+  const names = Object.keys(labels).sort();
+  let out = '';
+  for (const name of names) {
+    const value = labels[name]!;
+    if (value === '') continue;
+    out += (out === '' ? '{' : ',') + name + '="' + escapeLabelValue(value) + '"';
+  }
+  return out === '' ? out : out + '}';
+}
+
+/**
+ * Encodes families as a text exposition body (format 0.0.4): per metric a `# HELP` line (when the family has
+ * help text), a `# TYPE` line, then one line per sample, families in the order given and labels sorted by name.
+ * Samples carry no timestamps: the Pushgateway rejects pushes that have them. Families without samples are
+ * left out.
+ */
+export function encodeTextExposition(families: readonly ExpositionFamily[]): string {
+  let out = '';
+  for (const { name, family, chunks } of blocksOf(families)) {
+    if (family.help) out += '# HELP ' + name + ' ' + escapeHelp(family.help) + '\n';
+    out += '# TYPE ' + name + ' ' + (TEXT_TYPE[family.type] ?? 'untyped') + '\n';
+    for (const samples of chunks) {
+      for (let i = 0; i < samples.length; i++) {
+        const { name: sampleName, labels, value } = samples[i]!;
+        out += sampleName + formatLabels(labels) + ' ' + formatSampleValue(value) + '\n';
+      }
+    }
+  }
+  return out;
+}
