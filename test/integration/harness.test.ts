@@ -105,14 +105,16 @@ describe('receivers', () => {
 describe('SQS and the poller', () => {
   test('an unreported message is deleted; a reported one comes back and lands in the DLQ after maxReceiveCount', async (t) => {
     const sqs = await startSqs({ maxReceiveCount: 2, visibilityTimeoutSeconds: 1 });
-    t.after(() => sqs.stop());
     const deliveries: string[] = [];
     const handler: SqsHandler = async (event) => {
       deliveries.push(...event.Records.map((r) => `${r.body}#${r.attributes.ApproximateReceiveCount}`));
       return { batchItemFailures: event.Records.filter((r) => r.body === 'fails').map((r) => ({ itemIdentifier: r.messageId })) };
     };
     const poller = startPoller({ client: sqs.client, queueUrl: sqs.queueUrl, handler, functionTimeoutMs: 2_000 });
-    t.after(() => poller.stop());
+    t.after(async () => {
+      await poller.stop();
+      await sqs.stop();
+    });
 
     await sqs.client.send(
       new SendMessageBatchCommand({
@@ -132,7 +134,6 @@ describe('SQS and the poller', () => {
 
   test('a handler that throws leaves its whole batch on the queue for a retry', async (t) => {
     const sqs = await startSqs({ maxReceiveCount: 5, visibilityTimeoutSeconds: 1 });
-    t.after(() => sqs.stop());
     let invocations = 0;
     const errors: Error[] = [];
     const handler: SqsHandler = async () => {
@@ -140,7 +141,10 @@ describe('SQS and the poller', () => {
       if (invocations === 1) throw new Error('first invocation fails');
     };
     const poller = startPoller({ client: sqs.client, queueUrl: sqs.queueUrl, handler, onError: (e) => errors.push(e) });
-    t.after(() => poller.stop());
+    t.after(async () => {
+      await poller.stop();
+      await sqs.stop();
+    });
 
     await sqs.client.send(
       new SendMessageBatchCommand({
@@ -162,13 +166,15 @@ describe('SQS and the poller', () => {
 
   test('the handler gets Lambda-shaped records and a context counting down from the function timeout', async (t) => {
     const sqs = await startSqs();
-    t.after(() => sqs.stop());
     let seen: { event: SQSEvent; remainingMs: number } | undefined;
     const handler: SqsHandler = async (event: SQSEvent, context: Context) => {
       seen = { event, remainingMs: context.getRemainingTimeInMillis() };
     };
     const poller = startPoller({ client: sqs.client, queueUrl: sqs.queueUrl, handler, functionTimeoutMs: 5_000, region: 'us-east-1' });
-    t.after(() => poller.stop());
+    t.after(async () => {
+      await poller.stop();
+      await sqs.stop();
+    });
 
     await sqs.client.send(
       new SendMessageCommand({
