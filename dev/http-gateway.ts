@@ -14,7 +14,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { withDeadline } from './deadline.ts';
+import { DeadlineError, withDeadline } from './deadline.ts';
 import { invocationContext } from './lambda-context.ts';
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
@@ -73,8 +73,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       result = await withDeadline(`${functionName} to answer ${event.routeKey}`, invocation, timeoutMs);
     } catch (error) {
       onError(error instanceof Error ? error : new Error(String(error)));
-      const timedOut = error instanceof Error && error.name === 'DeadlineError';
-      return reply(res, requestId, timedOut ? { statusCode: 503, headers: JSON_TYPE, body: '{"message":"Service Unavailable"}' } : internalError);
+      return reply(res, requestId, error instanceof DeadlineError ? { statusCode: 503, headers: JSON_TYPE, body: '{"message":"Service Unavailable"}' } : internalError);
     }
     const response = toResponse(result);
     if (!response) onError(new Error(`malformed integration response: ${JSON.stringify(result)?.slice(0, 300)}`));
@@ -123,7 +122,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
 }
 
 /** An HTTP API payload format 2.0 event for one request. */
-export function toEvent(req: IncomingMessage, body: Buffer, requestId: string, now = new Date()): APIGatewayProxyEventV2 {
+function toEvent(req: IncomingMessage, body: Buffer, requestId: string, now = new Date()): APIGatewayProxyEventV2 {
   const target = req.url ?? '/';
   const queryAt = target.indexOf('?');
   const encodedPath = queryAt === -1 ? target : target.slice(0, queryAt);
@@ -227,7 +226,7 @@ const internalError: HttpResponse = { statusCode: 500, headers: JSON_TYPE, body:
  * Reads a handler's result the way HTTP API does for payload format 2.0: an object with `statusCode` is a
  * response; anything else is a 200 JSON body. Undefined when the result is malformed.
  */
-export function toResponse(result: unknown): HttpResponse | undefined {
+function toResponse(result: unknown): HttpResponse | undefined {
   const isResponse = typeof result === 'object' && result !== null && 'statusCode' in result;
   if (!isResponse) {
     const body = typeof result === 'string' ? result : (JSON.stringify(result) ?? '');

@@ -42,7 +42,9 @@ process.on('SIGTERM', () => void shutdown(0));
 try {
   stack = await startStack({ port, onProgress: (line) => console.log(line) });
 } catch (error) {
-  fail(`could not start the local stack: ${error instanceof Error ? error.message : String(error)}`);
+  const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+  const hint = inUse ? ` — port ${port} is taken; set PORT to another port (0 picks a free one)` : '';
+  fail(`could not start the local stack: ${error instanceof Error ? error.message : String(error)}${hint}`);
 }
 
 try {
