@@ -72,7 +72,7 @@ export async function startPipeline(options: { victoria?: boolean; env?: Record<
     async expectSeries(expected, extra = '') {
       for (const receiver of receivers) {
         for (const [selector, value] of Object.entries(expected)) {
-          const promql = extra ? selector.replace(/}$/, `${selector.endsWith('{}') ? '' : ','}${extra}}`) : selector;
+          const promql: string = extra ? selector.replace(/}$/, `${selector.endsWith('{}') ? '' : ','}${extra}}`) : selector;
           const result = await waitForQuery(receiver.url, promql, (r) => r.length === 1, { timeoutMs: 15_000 });
           assert.equal(result[0]!.value, value, `${promql} on ${receiver.url}`);
         }
