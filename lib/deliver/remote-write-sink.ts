@@ -89,7 +89,8 @@ export class RemoteWriteSink implements Sink {
       const req = toWriteRequest(p, merged.families);
       const { outcome, attempts } = await this.sendWithFallback(req, deadlineMs, report.stats.requestMs);
       report.stats.requests += attempts;
-      report.stats.retries += attempts - 1;
+      report.stats.retries += Math.max(0, attempts - 1);
+      report.stats.samplesRetried += Math.max(0, attempts - 1) * p.samples;
       switch (outcome.kind) {
         case 'success':
           report.stats.samplesWritten += p.samples;
@@ -134,6 +135,10 @@ export class RemoteWriteSink implements Sink {
   private async sendWithFallback(req: WriteRequest, deadlineMs: number, durations: number[]): Promise<{ outcome: Outcome; attempts: number }> {
     let total = 0;
     for (;;) {
+      // Past the deadline a request could outlive the Lambda, which would fail the whole batch: keep the data in SQS.
+      if (this.clock.now() >= deadlineMs) {
+        return { outcome: { kind: 'retryable', reason: 'deadline', detail: 'no time left before the invocation deadline' }, attempts: total };
+      }
       const encoding = this.options.encodings[this.protocol] ?? this.options.encodings['1.0'];
       const body = encoding.encode(req);
       let headers: Record<string, string> = { ...this.options.headers, ...encoding.headers, 'User-Agent': this.options.userAgent };
@@ -143,7 +148,8 @@ export class RemoteWriteSink implements Sink {
           const started = this.clock.now();
           const outcome = await attemptOnce(
             this.dispatcher,
-            { url: this.options.url, method: 'POST', headers, body, timeoutMs: this.options.timeoutMs },
+            // An attempt never runs past the deadline, whatever REMOTE_WRITE_TIMEOUT_MS says.
+            { url: this.options.url, method: 'POST', headers, body, timeoutMs: Math.max(1, Math.min(this.options.timeoutMs, deadlineMs - started)) },
             { retryOn429: this.options.retryOn429, expectWrittenHeader: encoding.expectWrittenHeader },
           );
           durations.push(this.clock.now() - started);

@@ -17,6 +17,8 @@ export interface SinkStats {
   samplesFailed: number;
   requests: number;
   retries: number;
+  /** Samples sent again after a retryable answer, once per resend (Prometheus' `samples_retried_total`). */
+  samplesRetried: number;
   /** Extra requests made to isolate what a receiver refused. */
   isolationRequests: number;
   requestMs: number[];
@@ -46,6 +48,7 @@ export function emptyStats(): SinkStats {
     samplesFailed: 0,
     requests: 0,
     retries: 0,
+    samplesRetried: 0,
     isolationRequests: 0,
     requestMs: [],
     reasons: {},
