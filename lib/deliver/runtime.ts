@@ -9,6 +9,7 @@ import { createSqsClient, sendMessages } from '../queue/sqs.ts';
 import { SYSTEM_CLOCK, type RetryClock } from '../transport/retry.ts';
 import { deliverBatch, type BatchRecord, type DeliverDeps } from './deliver.ts';
 import { REMOTE_WRITE_V1, RemoteWriteSink } from './remote-write-sink.ts';
+import { invocationLogFields, invocationLogLevel, selfMetricsEnabled, writeSelfMetrics } from './self-metrics.ts';
 import type { Sink } from './sink.ts';
 
 export const USER_AGENT = 'beam-prom-relay/0.1';
@@ -53,6 +54,7 @@ export function createDeliverRuntime(env: Env, deps: { sqs?: SQSClient; log?: Lo
   const clock = deps.clock ?? SYSTEM_CLOCK;
   const log = deps.log ?? jsonLogger;
   const sinks = createSinks(config, clock);
+  const selfMetrics = selfMetricsEnabled(env);
   let sqs = deps.sqs;
   const dlqUrl = config.dlqUrl;
   const deliverDeps: DeliverDeps = {
@@ -73,7 +75,8 @@ export function createDeliverRuntime(env: Env, deps: { sqs?: SQSClient; log?: Lo
       const margin = Math.min(config.timeMarginMs, remainingMs / 2);
       const deadlineMs = clock.now() + remainingMs - margin;
       const { failedMessageIds, summary } = await deliverBatch(records, deliverDeps, deadlineMs);
-      log(failedMessageIds.length > 0 ? 'warn' : 'info', 'deliver', { ...summary });
+      const written = selfMetrics ? await writeSelfMetrics(sinks, summary, clock.now(), deadlineMs) : undefined;
+      log(invocationLogLevel(summary), 'deliver', invocationLogFields(summary, written));
       return failedMessageIds;
     },
   };
