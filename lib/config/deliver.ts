@@ -5,6 +5,7 @@ import { DEFAULT_REQUEST_LIMITS } from '../deliver/merge.ts';
 import { DEFAULT_BACKOFF } from '../transport/backoff.ts';
 import { ConfigError } from './errors.ts';
 import { boolean, integer, oneOf, optional, url, type Env } from './env.ts';
+import { loadRemoteWriteAuth, type AuthMethod, type SigV4Settings } from '../transport/auth.ts';
 
 export interface RemoteWriteConfig {
   url: string;
@@ -15,8 +16,11 @@ export interface RemoteWriteConfig {
   concurrency: number;
   retryOn429: boolean;
   maxIsolationRequests: number;
-  /** Auth and custom headers, validated. */
+  /** Auth and custom headers, validated (lib/transport/auth.ts documents the variables). */
   headers: Record<string, string>;
+  auth: AuthMethod;
+  /** Set when requests are SigV4-signed (Amazon Managed Prometheus). */
+  sigv4?: SigV4Settings;
 }
 
 export interface DeliverConfig {
@@ -56,7 +60,7 @@ export function loadDeliverConfig(env: Env): DeliverConfig {
             concurrency: integer(env, 'REMOTE_WRITE_CONCURRENCY', 4, 1, 64),
             retryOn429: boolean(env, 'REMOTE_WRITE_RETRY_ON_429', true),
             maxIsolationRequests: integer(env, 'REMOTE_WRITE_ISOLATION_REQUESTS', 64, 0, 10_000),
-            headers: {},
+            ...loadRemoteWriteAuth(env, remoteWriteUrl),
           },
         }
       : {}),

@@ -9,7 +9,7 @@
 import type { Dispatcher } from 'undici';
 import { compressWriteRequestV1, REMOTE_WRITE_V1_HEADERS } from '../encoders/remote-write-v1.ts';
 import { attemptOnce, createDispatcher } from '../transport/http.ts';
-import type { Outcome } from '../transport/outcome.ts';
+import { firstLine, type Outcome } from '../transport/outcome.ts';
 import { withRetry, type RetryClock } from '../transport/retry.ts';
 import type { BackoffOptions } from '../transport/backoff.ts';
 import type { WriteRequest } from '../model/series.ts';
@@ -141,11 +141,21 @@ export class RemoteWriteSink implements Sink {
       }
       const encoding = this.options.encodings[this.protocol] ?? this.options.encodings['1.0'];
       const body = encoding.encode(req);
-      let headers: Record<string, string> = { ...this.options.headers, ...encoding.headers, 'User-Agent': this.options.userAgent };
-      if (this.options.sign) headers = await this.options.sign(this.options.url, headers, body);
+      const unsigned: Record<string, string> = { ...this.options.headers, ...encoding.headers, 'User-Agent': this.options.userAgent };
+      const { sign } = this.options;
       const result = await withRetry(
         async () => {
           const started = this.clock.now();
+          let headers = unsigned;
+          // Signed per attempt: a SigV4 signature carries its time (X-Amz-Date), and a retry may come minutes later.
+          if (sign) {
+            try {
+              headers = await sign(this.options.url, unsigned, body);
+            } catch (error) {
+              // No credentials: every request would fail alike until an operator acts; the data stays in SQS.
+              return { kind: 'fatal', reason: 'sign-failed', detail: firstLine(error instanceof Error ? error.message : String(error)) };
+            }
+          }
           const outcome = await attemptOnce(
             this.dispatcher,
             // An attempt never runs past the deadline, whatever REMOTE_WRITE_TIMEOUT_MS says.
