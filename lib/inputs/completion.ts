@@ -3,10 +3,11 @@
  * (`/metrics/job/<job>{/label/value}*`): the final Beam state, optional start and end times, optional final
  * metrics and extra grouping labels. It becomes job series (platform `webhook`) plus the converted metrics.
  */
+import { mergeConversions } from '../model/conversion.ts';
 import * as v from 'valibot';
 import type { Conversion, Labels } from '../model/series.ts';
 import { ValidationError } from './errors.ts';
-import { extraGroupLabels, groupLabelsSchema, jobSeriesForRawState, jobTime, mergeConversions } from './job-state.ts';
+import { extraGroupLabels, groupLabelsSchema, jobSeriesForRawState, jobTime } from './job-state.ts';
 import { convertMetricsJson, detectMetricsJsonFormat } from './metrics-json.ts';
 import type { InputContext } from './options.ts';
 import { jsonObject, nonEmptyString, parseInput } from './schema.ts';

@@ -12,6 +12,7 @@
  * Only entries that are converted are validated further than their `name`, so an unfamiliar system metric
  * shape cannot fail a request that skips it. Unknown keys are ignored.
  */
+import { mergeConversions } from '../model/conversion.ts';
 import * as v from 'valibot';
 import type { Conversion } from '../model/series.ts';
 import {
@@ -252,13 +253,3 @@ function place(target: BeamMetrics, slot: Slot): void {
   }
 }
 
-function mergeConversions(a: Conversion, b: Conversion): Conversion {
-  const names = new Set(a.families.map((f) => f.name));
-  const merged: Conversion = {
-    families: [...a.families, ...b.families.filter((f) => !names.has(f.name))],
-    points: [...a.points, ...b.points],
-  };
-  const warnings = [...(a.warnings ?? []), ...(b.warnings ?? [])];
-  if (warnings.length > 0) merged.warnings = warnings;
-  return merged;
-}

@@ -5,6 +5,7 @@
  * Envelope (https://docs.aws.amazon.com/eventbridge/latest/ref/overiew-event-structure.html):
  * `version, id, detail-type, source, account, time, region, resources, detail`.
  */
+import { mergeConversions } from '../model/conversion.ts';
 import * as v from 'valibot';
 import type { Conversion, Labels } from '../model/series.ts';
 import { jsonPath, ValidationError } from './errors.ts';
@@ -14,7 +15,6 @@ import {
   groupLabelsSchema,
   jobSeriesForRawState,
   jobTime,
-  mergeConversions,
   type JobFact,
   type JobPlatform,
 } from './job-state.ts';

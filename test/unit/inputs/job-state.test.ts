@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as v from 'valibot';
-import { extraGroupLabels, jobSeries, jobTime, mergeConversions, normaliseJobState, JOB_STATES } from '../../../lib/inputs/job-state.ts';
+import { extraGroupLabels, jobSeries, jobTime, normaliseJobState, JOB_STATES } from '../../../lib/inputs/job-state.ts';
+import { mergeConversions } from '../../../lib/model/conversion.ts';
 import type { JobPlatform, JobState } from '../../../lib/inputs/job-state.ts';
 import { DEFAULT_CONVERSION_OPTIONS } from '../../../lib/inputs/options.ts';
 import type { InputContext } from '../../../lib/inputs/options.ts';
