@@ -23,9 +23,19 @@ export interface RemoteWriteConfig {
   sigv4?: SigV4Settings;
 }
 
+export interface PushgatewayConfig {
+  /** PUSHGATEWAY_DELETE_ON_JOB_END: delete a group when its job ends, instead of pushing the job-end envelope. */
+  deleteOnJobEnd: boolean;
+  timeoutMs: number;
+  /** Groups pushed at once; one group's requests are always sequential. */
+  concurrency: number;
+}
+
 export interface DeliverConfig {
   remoteWrite?: RemoteWriteConfig;
   pushgatewayUrl?: string;
+  /** Set with pushgatewayUrl. */
+  pushgateway?: PushgatewayConfig;
   dlqUrl?: string;
   sqsEndpoint?: string;
   region?: string;
@@ -64,7 +74,16 @@ export function loadDeliverConfig(env: Env): DeliverConfig {
           },
         }
       : {}),
-    ...(pushgatewayUrl ? { pushgatewayUrl: pushgatewayUrl.toString().replace(/\/+$/, '') } : {}),
+    ...(pushgatewayUrl
+      ? {
+          pushgatewayUrl: pushgatewayUrl.toString().replace(/\/+$/, ''),
+          pushgateway: {
+            deleteOnJobEnd: boolean(env, 'PUSHGATEWAY_DELETE_ON_JOB_END', false),
+            timeoutMs: integer(env, 'PUSHGATEWAY_TIMEOUT_MS', 10_000, 100, 900_000),
+            concurrency: integer(env, 'PUSHGATEWAY_CONCURRENCY', 4, 1, 64),
+          },
+        }
+      : {}),
     ...(dlqUrl ? { dlqUrl } : {}),
     ...(sqsEndpoint ? { sqsEndpoint } : {}),
     ...(region ? { region } : {}),
