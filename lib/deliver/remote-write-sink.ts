@@ -104,8 +104,10 @@ export class RemoteWriteSink implements Sink {
           return fail(p, outcome);
         case 'superseded':
         case 'permanent': {
-          const halves = isolatable(outcome) && isolationBudget >= 2 && this.clock.now() < deadlineMs ? splitRequest(p) : undefined;
-          if (halves) {
+          const halves = isolatable(outcome) ? splitRequest(p) : undefined;
+          // Not isolated in time: the refused and the good samples cannot be told apart yet; SQS redelivers them.
+          if (halves && this.clock.now() >= deadlineMs) return fail(p, { kind: 'retryable', reason: 'deadline', detail: outcome.detail });
+          if (halves && isolationBudget >= 2) {
             isolationBudget -= 2;
             report.stats.isolationRequests += 2;
             // In order: a series split by time must have its older half written first.
@@ -113,11 +115,14 @@ export class RemoteWriteSink implements Sink {
             await send(halves[1]);
             return;
           }
-          countReason(report.stats, outcome, p.samples);
-          if (outcome.kind === 'superseded') report.stats.samplesSuperseded += p.samples;
+          // Out of budget with good samples still mixed in: a superseded answer would drop them silently, so
+          // dead-letter the lot instead; a redrive isolates them with a fresh budget.
+          const final: Outcome = halves && outcome.kind === 'superseded' ? { ...outcome, kind: 'permanent', reason: 'isolation-budget' } : outcome;
+          countReason(report.stats, final, p.samples);
+          if (final.kind === 'superseded') report.stats.samplesSuperseded += p.samples;
           else {
             report.stats.samplesRejected += p.samples;
-            report.rejected.push({ series: p.series, outcome });
+            report.rejected.push({ series: p.series, outcome: final });
           }
           return;
         }
