@@ -7,6 +7,7 @@ import type { Env } from '../config/env.ts';
 import { jsonLogger, type Logger } from '../log.ts';
 import { createSqsClient, sendMessages } from '../queue/sqs.ts';
 import { SYSTEM_CLOCK, type RetryClock } from '../transport/retry.ts';
+import { createSigV4Signer, type CredentialsProvider } from '../transport/sigv4.ts';
 import { deliverBatch, type BatchRecord, type DeliverDeps } from './deliver.ts';
 import { REMOTE_WRITE_V1, RemoteWriteSink } from './remote-write-sink.ts';
 import { invocationLogFields, invocationLogLevel, selfMetricsEnabled, writeSelfMetrics } from './self-metrics.ts';
@@ -23,7 +24,8 @@ export interface DeliverRuntime {
   deliver(records: readonly BatchRecord[], remainingMs?: number): Promise<string[]>;
 }
 
-export function createSinks(config: DeliverConfig, clock: RetryClock): Sink[] {
+/** `credentials` replaces the SDK's default chain for SigV4 (tests). */
+export function createSinks(config: DeliverConfig, clock: RetryClock, deps: { credentials?: CredentialsProvider } = {}): Sink[] {
   const sinks: Sink[] = [];
   const rw = config.remoteWrite;
   if (rw) {
@@ -32,6 +34,7 @@ export function createSinks(config: DeliverConfig, clock: RetryClock): Sink[] {
         {
           url: rw.url,
           headers: rw.headers,
+          ...(rw.sigv4 ? { sign: createSigV4Signer({ region: rw.sigv4.region, ...(deps.credentials ? { credentials: deps.credentials } : {}) }) } : {}),
           encodings: { '1.0': REMOTE_WRITE_V1 },
           protocol: rw.protocol,
           limits: { maxSamples: rw.maxSamples, maxBytes: rw.maxBytes },
@@ -49,11 +52,11 @@ export function createSinks(config: DeliverConfig, clock: RetryClock): Sink[] {
   return sinks;
 }
 
-export function createDeliverRuntime(env: Env, deps: { sqs?: SQSClient; log?: Logger; clock?: RetryClock } = {}): DeliverRuntime {
+export function createDeliverRuntime(env: Env, deps: { sqs?: SQSClient; log?: Logger; clock?: RetryClock; credentials?: CredentialsProvider } = {}): DeliverRuntime {
   const config = loadDeliverConfig(env);
   const clock = deps.clock ?? SYSTEM_CLOCK;
   const log = deps.log ?? jsonLogger;
-  const sinks = createSinks(config, clock);
+  const sinks = createSinks(config, clock, deps);
   const selfMetrics = selfMetricsEnabled(env);
   let sqs = deps.sqs;
   const dlqUrl = config.dlqUrl;

@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
 import { loadDeliverConfig } from '../../../lib/config/deliver.ts';
+import { createDeliverRuntime } from '../../../lib/deliver/runtime.ts';
+import { buildEnvelopes } from '../../../lib/envelope/envelope.ts';
 import { ConfigError } from '../../../lib/config/errors.ts';
 import type { Env } from '../../../lib/config/env.ts';
 import { loadRemoteWriteAuth } from '../../../lib/transport/auth.ts';
+import { startFaultServer } from '../../support/fault-server.ts';
 
 const URL_ = new URL('https://mimir.example.com/api/v1/push');
 const AMP_URL = new URL('https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-1234/api/v1/remote_write');
@@ -214,4 +217,37 @@ describe('loadDeliverConfig wires the auth variables', () => {
       'REMOTE_WRITE_SIGV4',
     );
   });
+});
+
+describe('deliver runtime sends the configured headers', () => {
+  const cases: Array<[string, Env, Record<string, string>]> = [
+    ['bearer', { REMOTE_WRITE_BEARER_TOKEN: 'abc.def' }, { authorization: 'Bearer abc.def' }],
+    ['basic', { REMOTE_WRITE_BASIC_AUTH_USERNAME: 'Aladdin', REMOTE_WRITE_BASIC_AUTH_PASSWORD: 'open sesame' }, { authorization: 'Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==' }],
+    ['custom headers only', { REMOTE_WRITE_HEADERS: 'X-Scope-OrgID=tenant-1' }, { 'x-scope-orgid': 'tenant-1' }],
+  ];
+  for (const [name, env, expected] of cases) {
+    it(`sends ${name} auth on the wire, next to the protocol headers`, async () => {
+      const server = await startFaultServer({ lifetimeMs: 20_000 });
+      try {
+        server.reset([{ status: 204 }]);
+        const runtime = createDeliverRuntime({ REMOTE_WRITE_URL: `${server.url}/api/v1/write`, ...env }, { log: () => {} });
+        const body = buildEnvelopes(
+          { id: 'req-1', source: 'beam-java', receivedAt: Date.now(), group: { job: 'wordcount' }, labels: {} },
+          [],
+          [{ name: 'beam_elements_total', labels: {}, value: 1 }],
+        )[0]!;
+
+        const failed = await runtime.deliver([{ messageId: 'm-1', body }], 20_000);
+
+        assert.deepEqual(failed, []);
+        const sent = server.requests[0]!.headers;
+        for (const [header, value] of Object.entries(expected)) assert.equal(sent[header], value, header);
+        assert.equal(sent['content-type'], 'application/x-protobuf');
+        assert.equal(sent['x-prometheus-remote-write-version'], '0.1.0');
+        if (!('authorization' in expected)) assert.equal(sent['authorization'], undefined);
+      } finally {
+        await server.stop();
+      }
+    });
+  }
 });

@@ -11,6 +11,8 @@ import { Agent } from 'undici';
 import { DEFAULT_REQUEST_LIMITS } from '../../../lib/deliver/merge.ts';
 import type { DecodedRecord } from '../../../lib/deliver/records.ts';
 import { REMOTE_WRITE_V1, RemoteWriteSink, type RemoteWriteOptions } from '../../../lib/deliver/remote-write-sink.ts';
+import { createDeliverRuntime } from '../../../lib/deliver/runtime.ts';
+import { buildEnvelopes } from '../../../lib/envelope/envelope.ts';
 import type { RetryClock } from '../../../lib/transport/retry.ts';
 import { createSigV4Signer, type AwsCredentials } from '../../../lib/transport/sigv4.ts';
 import { startFaultServer, type RecordedRequest } from '../../support/fault-server.ts';
@@ -244,6 +246,36 @@ describe('RemoteWriteSink with SigV4', () => {
       assert.equal(outcome?.kind, 'fatal');
       assert.equal(outcome?.reason, 'sign-failed');
       assert.match(outcome?.detail ?? '', /Could not load credentials/);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('deliver runtime with REMOTE_WRITE_SIGV4=true', () => {
+  it('signs each request with the injected credentials, so AMP would accept it', async () => {
+    const server = await startFaultServer({ lifetimeMs: 20_000 });
+    try {
+      server.reset([{ status: 204 }]);
+      let asked = 0;
+      const runtime = createDeliverRuntime(
+        { REMOTE_WRITE_URL: `${server.url}/workspaces/ws-1/api/v1/remote_write`, REMOTE_WRITE_SIGV4: 'true', REMOTE_WRITE_SIGV4_REGION: REGION, REMOTE_WRITE_HEADERS: 'X-Scope-OrgID=team-a' },
+        { log: () => {}, credentials: async () => (asked++, CREDENTIALS) },
+      );
+      const body = buildEnvelopes(
+        { id: 'req-1', source: 'beam-java', receivedAt: Date.now(), group: { job: 'wordcount' }, labels: {} },
+        [{ name: 'beam_elements_total', type: 'counter' }],
+        [{ name: 'beam_elements_total', labels: { step: 'Read' }, value: 1 }],
+      )[0]!;
+
+      const failed = await runtime.deliver([{ messageId: 'm-1', body }], 20_000);
+
+      assert.deepEqual(failed, []);
+      assert.equal(server.requests.length, 1);
+      const { credential, signedHeaders } = verifySigV4(server.requests[0]!, CREDENTIALS);
+      assert.match(credential, /^AKIDEXAMPLE\/\d{8}\/eu-west-1\/aps\/aws4_request$/);
+      assert.ok(signedHeaders.includes('x-scope-orgid'));
+      assert.equal(asked, 1);
     } finally {
       await server.stop();
     }
