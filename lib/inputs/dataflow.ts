@@ -23,7 +23,7 @@ import {
 } from './beam-metrics.ts';
 import { jsonPath, ValidationError, type InputIssue } from './errors.ts';
 import type { InputContext } from './options.ts';
-import { capIssues, checkInput, finiteNumber, jsonObject, nonEmptyString, parseInput, type PathSegments } from './schema.ts';
+import { capIssues, checkInput, finiteNumber, jsonObject, MAX_REPORTED_ISSUES, nonEmptyString, parseInput, type PathSegments } from './schema.ts';
 
 /** What to do with Dataflow's own metrics. Not part of `ConversionOptions`: only this input has them. */
 export interface DataflowOptions {
@@ -140,8 +140,14 @@ export function convertDataflow(
   const issues: InputIssue[] = [];
   const skippedKinds = new Map<string, number>();
   const slots = new Map<string, Slot>();
+  let unchecked = 0;
 
   (jobMetrics.metrics ?? []).forEach((entry, i) => {
+    // Past what a reply shows, checking more entries only costs memory: a million bad entries fit in 2 MB of JSON.
+    if (issues.length >= MAX_REPORTED_ISSUES) {
+      unchecked++;
+      return;
+    }
     const path = [...at, 'metrics', i];
     const head = checkInput(metricUpdateHead, entry, path);
     if (!head.success) {
@@ -198,6 +204,12 @@ export function convertDataflow(
     slot.metric[side] = kindValue(values.output);
   });
 
+  if (unchecked > 0) {
+    throw new ValidationError([
+      ...issues.slice(0, MAX_REPORTED_ISSUES),
+      { path: jsonPath([...at, 'metrics']), message: `checking stopped after ${MAX_REPORTED_ISSUES} faults; ${unchecked} entries were not checked` },
+    ]);
+  }
   if (issues.length > 0) throw new ValidationError(capIssues(issues));
 
   const userMetrics = emptyBeamMetrics();
