@@ -61,7 +61,8 @@ export function parseGroupingKey(path: string): Labels {
       issues.push({ path: where, message: `"${name}" is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*, not starting with __)` });
       continue;
     }
-    if (name in labels) {
+    // Own keys only: `in` would also see Object.prototype, refusing valid names such as `constructor`.
+    if (Object.hasOwn(labels, name)) {
       issues.push({ path: where, message: `label "${name}" appears twice in the path` });
       continue;
     }
