@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NO_HELP, planPushes, snapshotBody, snapshotFamilies, type GroupPlan } from '../../../lib/deliver/pushgateway-sink.ts';
+import { NO_HELP, planPushes, PushgatewaySink, snapshotBody, snapshotFamilies, type GroupPlan } from '../../../lib/deliver/pushgateway-sink.ts';
 import type { DecodedRecord } from '../../../lib/deliver/records.ts';
 import { buildEnvelopes, parseEnvelope, type EnvelopeHeader } from '../../../lib/envelope/envelope.ts';
 import type { MetricFamily, Point } from '../../../lib/model/series.ts';
+import { SYSTEM_CLOCK } from '../../../lib/transport/retry.ts';
 
 /** Records for one ingest request, numbered from `firstIndex`; `maxBytes` small enough splits it into parts. */
 function request(firstIndex: number, header: Partial<EnvelopeHeader>, points: Point[], families: MetricFamily[] = [], maxBytes?: number): DecodedRecord[] {
@@ -186,5 +187,34 @@ describe('snapshot bodies', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('PushgatewaySink without a request', () => {
+  // Port 9 (discard) on loopback: nothing listens, and these cases must not get as far as connecting.
+  const sink = new PushgatewaySink(
+    { url: 'http://127.0.0.1:9', headers: {}, deleteOnJobEnd: false, timeoutMs: 1_000, backoff: { baseMs: 1, maxMs: 1 }, concurrency: 2, userAgent: 'test' },
+    SYSTEM_CLOCK,
+  );
+
+  it('rejects a snapshot whose grouping key has no job, with the reason, for the DLQ', async () => {
+    const records = request(0, { group: { env: 'prod' } }, [point('m', 1)]);
+
+    const report = await sink.deliver(records, Date.now() + 5_000);
+
+    assert.equal(report.stats.requests, 0);
+    assert.equal(report.failed.size, 0);
+    assert.deepEqual(report.rejected.map((r) => `${r.outcome.kind}:${r.outcome.reason}`), ['permanent:no-job-in-grouping-key']);
+    assert.deepEqual(report.rejected[0]!.series[0]!.origins, [0]);
+  });
+
+  it('leaves every record to SQS once the deadline has passed', async () => {
+    const records = [...request(0, { id: 'a', group: { job: 'a' } }, [point('m', 1)]), ...request(1, { id: 'b', group: { job: 'b' } }, [point('m', 1)])];
+
+    const report = await sink.deliver(records, Date.now() - 1);
+
+    assert.equal(report.stats.requests, 0);
+    assert.deepEqual([...report.failed].map(([i, o]) => `${i} ${o.kind}:${o.reason}`), ['0 retryable:deadline', '1 retryable:deadline']);
+    assert.equal(report.stats.samplesFailed, 2);
   });
 });
