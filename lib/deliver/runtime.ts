@@ -10,6 +10,7 @@ import { SYSTEM_CLOCK, type RetryClock } from '../transport/retry.ts';
 import { createSigV4Signer, type CredentialsProvider } from '../transport/sigv4.ts';
 import { deliverBatch, type BatchRecord, type DeliverDeps } from './deliver.ts';
 import { REMOTE_WRITE_V1, RemoteWriteSink } from './remote-write-sink.ts';
+import { PushgatewaySink } from './pushgateway-sink.ts';
 import { invocationLogFields, invocationLogLevel, selfMetricsEnabled, writeSelfMetrics } from './self-metrics.ts';
 import type { Sink } from './sink.ts';
 
@@ -45,6 +46,14 @@ export function createSinks(config: DeliverConfig, clock: RetryClock, deps: { cr
           concurrency: rw.concurrency,
           userAgent: USER_AGENT,
         },
+        clock,
+      ),
+    );
+  }
+  if (config.pushgatewayUrl && config.pushgateway) {
+    sinks.push(
+      new PushgatewaySink(
+        { url: config.pushgatewayUrl, headers: {}, ...config.pushgateway, backoff: config.backoff, userAgent: USER_AGENT },
         clock,
       ),
     );
