@@ -256,19 +256,20 @@ export class PushgatewaySink implements Sink {
           continue;
         }
         let body: string | undefined;
-        if (method !== 'DELETE') {
-          const encoded = snapshotBody(snapshot, plan.group);
-          body = encoded.body;
-          if (encoded.duplicates > 0) superseded(encoded.duplicates, 'duplicate-series-in-snapshot');
-        }
+        let duplicates = 0;
+        if (method !== 'DELETE') ({ body, duplicates } = snapshotBody(snapshot, plan.group));
         const outcome = await this.send(method, url, body, snapshot.samples, deadlineMs, stats);
         switch (outcome.kind) {
           case 'superseded':
             superseded(snapshot.samples, outcome.reason);
             break;
           case 'success':
-            if (method === 'DELETE') superseded(snapshot.samples, 'group-deleted-on-job-end');
-            else stats.samplesWritten += snapshot.samples;
+            if (method === 'DELETE') {
+              superseded(snapshot.samples, 'group-deleted-on-job-end');
+            } else {
+              stats.samplesWritten += snapshot.samples - duplicates;
+              if (duplicates > 0) superseded(duplicates, 'duplicate-series-in-snapshot');
+            }
             break;
           case 'permanent':
             reject(snapshot, outcome);
