@@ -7,7 +7,7 @@ import { convertEventBridgeEvent } from '../inputs/eventbridge.ts';
 import { convertCompletionReport, isCompletionReport } from '../inputs/completion.ts';
 import { ValidationError, UnsupportedMediaTypeError, InputError } from '../inputs/errors.ts';
 import { checkPoints, type IngestLimits } from '../inputs/limits.ts';
-import { convertMetricsJson } from '../inputs/metrics-json.ts';
+import { convertMetricsJson, detectMetricsJsonFormat } from '../inputs/metrics-json.ts';
 import type { DataflowOptions } from '../inputs/dataflow.ts';
 import type { ConversionOptions, InputContext } from '../inputs/options.ts';
 import { convertTextFormat, type TextFormatOptions } from '../inputs/text-format.ts';
@@ -16,6 +16,7 @@ import { EnvelopeTooLargeError } from '../envelope/errors.ts';
 import type { Conversion, Labels } from '../model/series.ts';
 import { authenticate, type AuthConfig } from './auth.ts';
 import { decodeBody, type BodyLimits } from './body.ts';
+import { findDuplicateKey } from './json.ts';
 import type { HttpRequest } from './request.ts';
 import { RouteError } from './errors.ts';
 import { parseGroupingKey } from './route.ts';
@@ -58,10 +59,39 @@ function mediaType(contentType: string | undefined): { type: string; params: Rec
 
 function parseJson(text: string): unknown {
   if (text.trim() === '') throw new ValidationError([{ path: '$', message: 'body is empty: expected a JSON object' }]);
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch (error) {
     throw new ValidationError([{ path: '$', message: `body is not valid JSON (${(error as Error).message})` }]);
+  }
+  const duplicate = findDuplicateKey(text, body);
+  if (duplicate !== undefined) {
+    throw new ValidationError([{ path: duplicate, message: 'this key appears twice in its object: send each key once (JSON.parse would silently keep only the last value)' }]);
+  }
+  return body;
+}
+
+/** The lists each Beam JSON format reads; every entry of them makes at least one series. */
+const BEAM_LISTS: Readonly<Record<string, readonly string[]>> = {
+  'beam-java': ['counters', 'distributions', 'gauges', 'stringSets'],
+  'beam-python': ['counters', 'distributions', 'gauges', 'string_sets'],
+};
+
+/**
+ * Refuses a Beam Java or Python body listing more metrics than `maxSeries` before it is converted: validating
+ * and converting 330 000 counters (19 MB of JSON, 860 KB gzipped) took 450 MB, beyond the function's memory.
+ */
+function checkBeamEntries(body: unknown, path: string, maxSeries: number): void {
+  const lists = BEAM_LISTS[detectMetricsJsonFormat(body) ?? ''];
+  if (lists === undefined) return;
+  let entries = 0;
+  for (const list of lists) {
+    const value = (body as Record<string, unknown>)[list];
+    if (Array.isArray(value)) entries += value.length;
+  }
+  if (entries > maxSeries) {
+    throw new ValidationError([{ path, message: `the body lists ${entries} metrics, each making at least one series; the limit is ${maxSeries} series per request` }]);
   }
 }
 
@@ -72,7 +102,9 @@ function convertHttpBody(req: HttpRequest, text: string, ctx: InputContext, opti
   }
   if (media.type === 'application/json' || media.type.endsWith('+json')) {
     const body = parseJson(text);
-    if (isCompletionReport(body)) {
+    const completion = isCompletionReport(body);
+    checkBeamEntries(completion ? (body as { metrics?: unknown }).metrics : body, completion ? '$.metrics' : '$', options.limits.maxSeries);
+    if (completion) {
       const { conversion, extraGroup } = convertCompletionReport(body, ctx, pathGroup);
       // Path labels win over labels from the body, as everywhere on this route.
       return { format: 'completion', conversion, group: { ...extraGroup, ...pathGroup } };
@@ -85,7 +117,7 @@ function convertHttpBody(req: HttpRequest, text: string, ctx: InputContext, opti
     if (version !== undefined && version !== '0.0.4') {
       throw new UnsupportedMediaTypeError(`text format version ${version} is not supported: send version=0.0.4`);
     }
-    return { format: 'text', conversion: convertTextFormat(text, ctx, options.textFormat), group: pathGroup };
+    return { format: 'text', conversion: convertTextFormat(text, ctx, { ...options.textFormat, maxSeries: options.limits.maxSeries }), group: pathGroup };
   }
   throw new UnsupportedMediaTypeError(
     `Content-Type "${media.type}" is not supported: send application/json (Beam metrics, completion report) or text/plain; version=0.0.4`,

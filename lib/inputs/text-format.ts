@@ -19,6 +19,11 @@ export interface TextFormatOptions {
    * have timestamps"). `drop`: the timestamp is ignored and the ingest time applies.
    */
   timestamps: 'reject' | 'drop';
+  /**
+   * Stop with an issue at `$` once the body has more series than this (the ingest limit), rather than build
+   * points for a million lines only to refuse them: 13 MB of lines took 300 MB of memory.
+   */
+  maxSeries?: number;
 }
 
 export const DEFAULT_TEXT_FORMAT_OPTIONS: Readonly<TextFormatOptions> = Object.freeze({ timestamps: 'reject' });
@@ -176,6 +181,10 @@ export function convertTextFormat(
           familyOrder.push(state.family);
         }
         points.push({ name, labels, value });
+        if (options.maxSeries !== undefined && points.length > options.maxSeries) {
+          issues.push({ path: '$', message: `the body has more than ${options.maxSeries} series (line ${lineNo}); the limit is ${options.maxSeries} per request` });
+          break;
+        }
       }
     } catch (err) {
       if (!(err instanceof LineFault)) throw err;
