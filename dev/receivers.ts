@@ -107,7 +107,9 @@ export async function startPushgateway(options: StartOptions = {}): Promise<Rece
     name: 'prometheus-pushgateway',
     readyPath: '/-/ready',
     readyTimeoutMs: options.readyTimeoutMs,
-    args: (port) => [`--web.listen-address=127.0.0.1:${port}`, ...(options.args ?? [])],
+    // Debian's build persists to /var/lib/prometheus/pushgateway.data by default: every instance would share one
+    // file and see the others' groups. In memory only, each starts empty.
+    args: (port) => [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file=', ...(options.args ?? [])],
   });
 }
 

@@ -1,7 +1,8 @@
 /**
  * What goes to the DLQ, and with which attributes. A DLQ body is itself a valid envelope (or, for a malformed
  * message, the original body untouched), so `npm run redrive` can move it back to the queue once the cause is fixed.
- * Rejected samples keep their timestamps explicitly: a redriven message writes exactly what was refused.
+ * Rejected samples keep their timestamps explicitly, and the envelope keeps its grouping key, so a redriven message
+ * writes exactly what was refused, to the same Pushgateway group.
  */
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import { buildEnvelopes, DEFAULT_MAX_ENVELOPE_BYTES } from '../envelope/envelope.ts';
@@ -83,7 +84,7 @@ export function rejectionDeadLetters(
         if (f) used.set(f.name, f);
       }
       const bodies = buildEnvelopes(
-        { id: record.envelope.id, source: record.envelope.source, receivedAt: record.envelope.receivedAt, group: {}, labels: {} },
+        { id: record.envelope.id, source: record.envelope.source, receivedAt: record.envelope.receivedAt, group: record.envelope.group, labels: {} },
         [...used.values()],
         list,
         DEFAULT_MAX_ENVELOPE_BYTES - 2048,

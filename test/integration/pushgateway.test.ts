@@ -108,7 +108,7 @@ function groupWith(groups: PushgatewayGroup[], labels: Labels): PushgatewayGroup
 
 describe('PushgatewaySink against a real Pushgateway', () => {
   // Debian's Pushgateway persists to /var/lib/prometheus/pushgateway.data by default, shared by every instance.
-  const pushgateway = started(() => startPushgateway({ args: ['--persistence.file='] }));
+  const pushgateway = started(() => startPushgateway());
   const proxy = started(() => startFaultServer({ upstream: pushgateway().url }));
 
   const sink = (options: Partial<PushgatewayOptions> = {}) =>
@@ -313,7 +313,7 @@ describe('PushgatewaySink against a real Pushgateway', () => {
 
 describe('deliverBatch with remote-write and Pushgateway together', () => {
   const prometheus = started(() => startPrometheus());
-  const pushgateway = started(() => startPushgateway({ args: ['--persistence.file='] }));
+  const pushgateway = started(() => startPushgateway());
 
   test('writes one batch to both destinations and acknowledges every message', async () => {
     const sinks = createSinks(loadDeliverConfig({ REMOTE_WRITE_URL: prometheus().remoteWriteUrl, PUSHGATEWAY_URL: pushgateway().url }), SYSTEM_CLOCK);
