@@ -305,10 +305,11 @@ async function launch(spec: ReceiverSpec, binary: string, port: number): Promise
   const stop = async () => {
     if (!running.has(entry)) return;
     signalGroup(child, 'SIGTERM');
-    const graceful = await Promise.race([exited.then(() => true), sleep(STOP_GRACE_MS).then(() => false)]);
+    // Unref'd waits: a timer left running after the child exited would hold the test process open for the grace.
+    const graceful = await Promise.race([exited.then(() => true), sleep(STOP_GRACE_MS, false, { ref: false })]);
     if (!graceful) {
       signalGroup(child, 'SIGKILL');
-      await Promise.race([exited, sleep(1_000)]);
+      await Promise.race([exited, sleep(1_000, undefined, { ref: false })]);
     }
     child.stdin?.destroy();
     running.delete(entry);
