@@ -1,0 +1,181 @@
+/**
+ * The deliver handler against a real VictoriaMetrics, beside the receiver's own limit: VictoriaMetrics ingesting
+ * the very request bodies the handler would send, pre-encoded, posted at the same concurrency over the same kind
+ * of keep-alive pool. The handler runs in a child process (one warm "Lambda"), which also reports its peak RSS.
+ * Handler runs and limit runs alternate, so load from elsewhere falls on both.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { startVictoriaMetrics, waitForQuery } from '../dev/receivers.ts';
+import { loadDeliverConfig } from '../lib/config/deliver.ts';
+import { compressWriteRequestV1, REMOTE_WRITE_V1_HEADERS } from '../lib/encoders/remote-write-v1.ts';
+import { planRequests, toWriteRequest } from '../lib/deliver/merge.ts';
+import { createDispatcher } from '../lib/transport/http.ts';
+import type { ChildMessage, ParentMessage } from './deliver-child.ts';
+import { median } from './measure.ts';
+import { fixed, perSecond, times, type Row } from './report.ts';
+import { deliverBatch, mergedSeries, PUSH_PERIOD_MS, SERIES_PER_PUSH } from './workload.ts';
+
+export interface DeliverOptions {
+  jobs: number;
+  pushes: number;
+  warmupRounds: number;
+  rounds: number;
+}
+
+/** The issue's batch: 1,000 envelopes × 100 samples (250 jobs × 4 pushes). */
+export const DELIVER_BATCH: Readonly<Pick<DeliverOptions, 'jobs' | 'pushes'>> = Object.freeze({ jobs: 250, pushes: 4 });
+
+export interface DeliverFigures {
+  rows: Row[];
+  samples: number;
+  /** Median handler time per batch, ms, and the CPU it used. */
+  medianMs: number;
+  cpuMs: number;
+  samplesPerSecond: number;
+  limitSamplesPerSecond: number;
+  maxRssBytes: number;
+}
+
+class Child {
+  private pending: { resolve: (m: ChildMessage) => void; reject: (e: Error) => void } | undefined;
+  private readonly process: ChildProcess;
+
+  constructor(env: NodeJS.ProcessEnv) {
+    // process.execArgv carries tsx's loader, so the child runs the TypeScript sources as this process does.
+    this.process = fork(fileURLToPath(new URL('./deliver-child.ts', import.meta.url)), [], { env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    this.process.on('message', (m: ChildMessage) => this.settle()?.resolve(m));
+    this.process.on('exit', (code, signal) => this.settle()?.reject(new Error(`bench: the deliver child exited (${code ?? signal}) before answering`)));
+  }
+
+  private settle() {
+    const p = this.pending;
+    this.pending = undefined;
+    return p;
+  }
+
+  next(): Promise<ChildMessage> {
+    return new Promise((resolve, reject) => (this.pending = { resolve, reject }));
+  }
+
+  async ask(m: ParentMessage): Promise<ChildMessage> {
+    const answer = this.next();
+    this.process.send(m);
+    const reply = await answer;
+    if (reply.type === 'error') throw new Error(`bench: deliver child failed: ${reply.message}`);
+    return reply;
+  }
+
+  kill(): void {
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill();
+  }
+}
+
+/** The bodies the handler sends for this batch, encoded ahead of time. */
+function preEncodedBodies(jobs: number, pushes: number, startMs: number, env: NodeJS.ProcessEnv): { bodies: Uint8Array[]; samples: number } {
+  const rw = loadDeliverConfig(env).remoteWrite!;
+  const { series, families } = mergedSeries(deliverBatch(jobs, pushes, startMs));
+  const planned = planRequests(series, { maxSamples: rw.maxSamples, maxBytes: rw.maxBytes });
+  return { bodies: planned.map((p) => compressWriteRequestV1(toWriteRequest(p, families))), samples: planned.reduce((n, p) => n + p.samples, 0) };
+}
+
+async function postAll(url: string, bodies: readonly Uint8Array[], concurrency: number, dispatcher: ReturnType<typeof createDispatcher>): Promise<number> {
+  const headers = { ...REMOTE_WRITE_V1_HEADERS, 'User-Agent': 'beam-prom-relay-bench' };
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++]!;
+      const res = await request(url, { dispatcher, method: 'POST', headers, body });
+      const text = await res.body.text();
+      if (res.statusCode >= 300) throw new Error(`bench: VictoriaMetrics answered ${res.statusCode}: ${text.slice(0, 200)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, bodies.length) }, worker));
+  return performance.now() - started;
+}
+
+export async function deliverRows(options: DeliverOptions): Promise<DeliverFigures> {
+  const { jobs, pushes } = options;
+  const vm = await startVictoriaMetrics();
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '',
+    REMOTE_WRITE_URL: vm.remoteWriteUrl,
+    AWS_REGION: 'us-east-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    BENCH_JOBS: String(jobs),
+    BENCH_PUSHES: String(pushes),
+  };
+  const child = new Child(env);
+  const dispatcher = createDispatcher();
+  try {
+    const ready = await child.next();
+    if (ready.type !== 'ready') throw new Error(`bench: unexpected first message from the deliver child: ${ready.type}`);
+    const concurrency = loadDeliverConfig(env).remoteWrite!.concurrency;
+    const samples = jobs * SERIES_PER_PUSH * pushes;
+    // Each run writes samples newer than the last one's, as consecutive batches from live jobs would.
+    const runSpanMs = pushes * PUSH_PERIOD_MS;
+    // The last samples land about a minute before now, inside the lookback of the check query below.
+    let startMs = Date.now() - (options.warmupRounds + options.rounds) * 2 * runSpanMs - 60_000;
+    const handlerMs: number[] = [];
+    const handlerCpuMs: number[] = [];
+    const limitMs: number[] = [];
+    for (let r = 0; r < options.warmupRounds + options.rounds; r++) {
+      const result = await child.ask({ type: 'run', startMs });
+      startMs += runSpanMs;
+      if (result.type !== 'result') throw new Error(`bench: unexpected message from the deliver child: ${result.type}`);
+      if (result.failed > 0) throw new Error(`bench: the deliver handler reported ${result.failed} of ${result.records} messages failed`);
+      const { bodies, samples: bodySamples } = preEncodedBodies(jobs, pushes, startMs, env);
+      startMs += runSpanMs;
+      if (bodySamples !== samples) throw new Error(`bench: pre-encoded bodies hold ${bodySamples} samples, expected ${samples}`);
+      const ms = await postAll(vm.remoteWriteUrl, bodies, concurrency, dispatcher);
+      if (r >= options.warmupRounds) {
+        handlerMs.push(result.ms);
+        handlerCpuMs.push(result.cpuMs);
+        limitMs.push(ms);
+      }
+    }
+    // Every series of the batch must be queryable, or the figures measured a handler that dropped data.
+    const seriesCount = jobs * SERIES_PER_PUSH;
+    await waitForQuery(vm.url, 'count({__name__=~"beam_.+"})', (res) => res[0]?.value === seriesCount, { timeoutMs: 30_000 });
+    const done = await child.ask({ type: 'exit' });
+    const maxRssBytes = done.type === 'done' ? done.maxRssBytes : NaN;
+
+    const medianMs = median(handlerMs);
+    const ours = samples / (medianMs / 1000);
+    const limit = samples / (median(limitMs) / 1000);
+    const batch = `SQS batch of ${(jobs * pushes).toLocaleString('en-US')} envelopes × ${SERIES_PER_PUSH} samples (${(jobs * SERIES_PER_PUSH).toLocaleString('en-US')} series × ${pushes})`;
+    const mb = maxRssBytes / 1024 / 1024;
+    return {
+      rows: [
+        {
+          row: `deliver handler → real VictoriaMetrics, one process, ${batch}`,
+          ours: `${perSecond(ours, 'samples/s')} (${fixed(medianMs, 0)} ms per batch, ${fixed(median(handlerCpuMs), 0)} ms CPU)`,
+          reference: `${perSecond(limit, 'samples/s')} (VictoriaMetrics taking the pre-encoded bodies, ${concurrency} in flight)`,
+          ratio: times(ours / limit, 'the limit'),
+          target: '≥ 500k samples/s and ≥ 0.5× the limit',
+          met: ours >= 500_000 && ours / limit >= 0.5,
+        },
+        {
+          row: 'peak memory of the deliver handler for the batch above (max RSS of its process)',
+          ours: `${fixed(mb, 0)} MB`,
+          reference: '—',
+          ratio: '—',
+          target: '≤ 256 MB (fits a 512 MB Lambda)',
+          met: mb <= 256,
+        },
+      ],
+      samples,
+      medianMs,
+      cpuMs: median(handlerCpuMs),
+      samplesPerSecond: ours,
+      limitSamplesPerSecond: limit,
+      maxRssBytes,
+    };
+  } finally {
+    child.kill();
+    await dispatcher.close();
+    await vm.stop();
+  }
+}
