@@ -23,13 +23,13 @@ import * as v from 'valibot';
 import type { Conversion } from '../model/series.ts';
 import { convertBeamMetrics, counterValue, distributionCount, emptyBeamMetrics, type BeamMetric, type BeamMetrics } from './beam-metrics.ts';
 import type { InputContext } from './options.ts';
-import { finiteNumber, jsonObject, nonEmptyString, parseInput, type PathSegments } from './schema.ts';
+import { finiteNumber, jsonObject, jsonRecord, nonEmptyString, parseInput, type PathSegments } from './schema.ts';
 
 /** `MetricKey`: the step, the `MetricName` and (newer Beam) the metric's labels. */
 const metricKey = v.object({
   step: v.nullish(v.string()),
   metric: v.object({ namespace: v.string(), name: nonEmptyString }),
-  labels: v.nullish(v.record(v.string(), v.string())),
+  labels: v.nullish(jsonRecord(v.string())),
 });
 
 /** One `MetricResult`; `committed` is None on runners without committed metrics. */

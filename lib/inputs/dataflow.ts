@@ -23,7 +23,7 @@ import {
 } from './beam-metrics.ts';
 import { jsonPath, ValidationError, type InputIssue } from './errors.ts';
 import type { InputContext } from './options.ts';
-import { capIssues, checkInput, finiteNumber, jsonObject, MAX_REPORTED_ISSUES, nonEmptyString, parseInput, type PathSegments } from './schema.ts';
+import { capIssues, checkInput, finiteNumber, jsonObject, jsonRecord, MAX_REPORTED_ISSUES, nonEmptyString, parseInput, type PathSegments } from './schema.ts';
 
 /** What to do with Dataflow's own metrics. Not part of `ConversionOptions`: only this input has them. */
 export interface DataflowOptions {
@@ -47,7 +47,7 @@ const apiNumber = v.union(
       v.string(),
       v.regex(/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/),
       v.transform(Number),
-      v.check((n: number) => Number.isFinite(n)),
+      v.check((n: number) => Number.isFinite(n), 'must be a finite number'),
     ),
   ],
   'expected a number, or a decimal string as Google APIs write 64-bit integers',
@@ -67,7 +67,7 @@ const countNumber = v.pipe(
 const structuredName = v.object({
   origin: v.string(),
   name: nonEmptyString,
-  context: v.nullish(v.record(v.string(), v.string())),
+  context: v.nullish(jsonRecord(v.string())),
 });
 
 /** What every entry must have: enough to decide whether it is converted. */

@@ -9,7 +9,7 @@ import { sanitizeLabelName } from '../model/names.ts';
 import type { Conversion, Labels, MetricFamily, Point } from '../model/series.ts';
 import { jsonPath, ValidationError } from './errors.ts';
 import type { InputContext } from './options.ts';
-import type { PathSegments } from './schema.ts';
+import { jsonRecord, type PathSegments } from './schema.ts';
 
 export type JobPlatform = 'glue' | 'emr-serverless' | 'batch' | 'stepfunctions' | 'custom' | 'webhook';
 
@@ -255,7 +255,7 @@ export const jobTime = v.pipe(
 );
 
 /** Extra grouping labels a job event or report asks for; values must not be empty (remote-write 1.0 spec). */
-export const groupLabelsSchema = v.record(v.string(), v.pipe(v.string(), v.minLength(1, 'must not be empty')));
+export const groupLabelsSchema = jsonRecord(v.pipe(v.string(), v.minLength(1, 'must not be empty')));
 
 /**
  * The extra grouping labels an event or report asks for, under sanitised names. A label the grouping key

@@ -96,6 +96,34 @@ export function jsonObject<const E extends v.ObjectEntries>(entries: E, message 
 }
 
 /**
+ * A JSON object whose every value passes `value` (labels, contexts), the output keeping every key. valibot's
+ * `record()` takes an array (`"labels": ["prod"]` became label `_0="prod"`) and silently leaves out the keys
+ * `constructor`, `prototype` and `__proto__`, the first two valid label names.
+ */
+export function jsonRecord<S extends v.GenericSchema<unknown, string>>(value: S, message = 'expected a JSON object of strings') {
+  return v.pipe(
+    v.custom<Record<string, unknown>>((input) => typeof input === 'object' && input !== null && !Array.isArray(input), message),
+    v.rawTransform<Record<string, unknown>, Record<string, string>>(({ dataset, config, addIssue, NEVER }) => {
+      const input = dataset.value;
+      const entries: Array<[string, string]> = [];
+      for (const [key, item] of Object.entries(input)) {
+        const result = v.safeParse(value, item, { abortEarly: config.abortEarly });
+        if (result.success) {
+          entries.push([key, result.output]);
+          continue;
+        }
+        for (const issue of result.issues) {
+          addIssue({ message: issue.message, path: [{ type: 'object', origin: 'value', input, key, value: item }, ...(issue.path ?? [])] });
+        }
+        if (config.abortEarly) break;
+      }
+      // fromEntries defines own properties, so a `__proto__` key stays a key instead of setting the prototype.
+      return entries.length === Object.keys(input).length ? Object.fromEntries(entries) : NEVER;
+    }),
+  );
+}
+
+/**
  * A JSON number that is finite. JSON cannot write NaN, but `1e400` parses to Infinity, which no receiver
  * stores usefully.
  */
