@@ -16,7 +16,8 @@
 //   and the default credential chain, which are stable across v3. Every other package (@smithy/* that lib imports
 //   directly included) is bundled, so nothing else depends on what the runtime happens to carry.
 // - undici's package entry loads fetch, WebSocket, caches, mocks and proxy agents (~520 KB); lib/transport/http.ts
-//   uses only `Agent` and `request(url, { dispatcher })`, so the bundle maps `undici` onto exactly those two.
+//   uses only `Agent` and `request(url, { dispatcher })`, so the bundle maps `undici` onto exactly those two. A new
+//   import from undici fails the build with "No matching export in slim-undici:undici"; add it to UNDICI_ENTRY.
 // - undici embeds llhttp twice (SIMD and plain WebAssembly, ~70 KB each) and uses the plain one only where SIMD is
 //   missing. V8 has SIMD on x86_64 and arm64 since Node 16.4, so on Lambda the plain copy is dead weight; it is
 //   replaced by a module that fails with a message saying so (UNDICI_NO_WASM_SIMD=1 would reach it).
