@@ -13,6 +13,7 @@ import { startPrometheus, waitForQuery } from '../../../dev/receivers.ts';
 import { DUMMY_CREDENTIALS, receiveAll, startSqs } from '../../../dev/sqs.ts';
 import { buildFunctions, MAX_BUNDLE_BYTES, smokeTest, type Bundle } from '../../../scripts/build.mjs';
 import { httpApiV2Event, sqsEventOf } from '../../support/events.ts';
+import { startFaultServer } from '../../support/fault-server.ts';
 import { started } from '../../support/lifecycle.ts';
 
 let bundles: Bundle[];
@@ -73,32 +74,53 @@ describe('bundles', () => {
 describe('bundles on real parts', () => {
   const prometheus = started(() => startPrometheus());
   const sqs = started(() => startSqs());
+  // Records what the deliver bundle sends and forwards it to the real Prometheus.
+  const recorder = started(() => startFaultServer({ upstream: prometheus().url }));
 
-  it('carry a Beam push through ingest, SQS and deliver into Prometheus', async () => {
-    const aws = {
-      AWS_REGION: sqs().region,
-      AWS_ENDPOINT_URL_SQS: sqs().endpoint,
-      AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    };
-    const body = readFileSync(new URL('../../fixtures/beam-java/wordcount-committed.json', import.meta.url), 'utf8');
+  const body = readFileSync(new URL('../../fixtures/beam-java/wordcount-committed.json', import.meta.url), 'utf8');
+  const aws = () => ({
+    AWS_REGION: sqs().region,
+    AWS_ENDPOINT_URL_SQS: sqs().endpoint,
+    AWS_ACCESS_KEY_ID: DUMMY_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: DUMMY_CREDENTIALS.secretAccessKey,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  });
 
-    const reply = (await invoke(bundle('ingest').file, httpApiV2Event('/metrics/job/bundled/env/e2e', body), { ...aws, QUEUE_URL: sqs().queueUrl })) as {
-      statusCode: number;
-      body: string;
-    };
+  /** Runs a Beam push through the ingest bundle and the deliver bundle; returns deliver's batch response. */
+  async function push(path: string, deliverEnv: Record<string, string>): Promise<{ batchItemFailures: unknown[] }> {
+    const reply = (await invoke(bundle('ingest').file, httpApiV2Event(path, body), { ...aws(), QUEUE_URL: sqs().queueUrl })) as { statusCode: number; body: string };
     assert.equal(reply.statusCode, 200, reply.body);
     const messages = await receiveAll(sqs().client, sqs().queueUrl);
     assert.ok(messages.length > 0, 'the ingest bundle enqueued nothing');
-    const result = (await invoke(bundle('deliver').file, sqsEventOf(messages, sqs().queueArn), {
-      ...aws,
-      REMOTE_WRITE_URL: prometheus().remoteWriteUrl,
-      DLQ_URL: sqs().dlqUrl,
-    })) as { batchItemFailures: unknown[] };
+    return (await invoke(bundle('deliver').file, sqsEventOf(messages, sqs().queueArn), { ...aws(), DLQ_URL: sqs().dlqUrl, ...deliverEnv })) as {
+      batchItemFailures: unknown[];
+    };
+  }
+
+  it('carry a Beam push through ingest, SQS and deliver into Prometheus', async () => {
+    const result = await push('/metrics/job/bundled/env/e2e', { REMOTE_WRITE_URL: prometheus().remoteWriteUrl });
 
     assert.deepEqual(result.batchItemFailures, []);
     const series = await waitForQuery(prometheus().url, 'beam_emptyLines_total{job="bundled",env="e2e"}', (r) => r.length === 1, { timeoutMs: 15_000 });
+    assert.equal(series[0]!.value, 1198);
+  });
+
+  it('sign remote-write with SigV4 from the lazily loaded signer and the credential chain', async () => {
+    const result = await push('/metrics/job/bundled-signed', {
+      REMOTE_WRITE_URL: `${recorder().url}/api/v1/write`,
+      REMOTE_WRITE_SIGV4: 'true',
+      REMOTE_WRITE_SIGV4_REGION: 'eu-west-1',
+    });
+
+    assert.deepEqual(result.batchItemFailures, []);
+    const headers = recorder().requests.map((r) => r.headers);
+    assert.ok(headers.length > 0, 'nothing reached the recorder');
+    for (const h of headers) {
+      assert.match(String(h.authorization), new RegExp(`^AWS4-HMAC-SHA256 Credential=${DUMMY_CREDENTIALS.accessKeyId}/\\d{8}/eu-west-1/aps/aws4_request, SignedHeaders=`));
+      assert.match(String(h['x-amz-date']), /^\d{8}T\d{6}Z$/);
+      assert.match(String(h['x-amz-content-sha256']), /^[0-9a-f]{64}$/);
+    }
+    const series = await waitForQuery(prometheus().url, 'beam_emptyLines_total{job="bundled-signed"}', (r) => r.length === 1, { timeoutMs: 15_000 });
     assert.equal(series[0]!.value, 1198);
   });
 });
