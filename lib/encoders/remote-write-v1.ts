@@ -10,21 +10,19 @@
  * The spec reserves field 3 of WriteRequest for metadata; Prometheus' own `prompb/remote.proto` sends it there
  * and receivers (Prometheus, Mimir, VictoriaMetrics) read it, so we do the same.
  *
- * Fields holding their proto3 default (0, "", UNKNOWN) are left out, as every proto3 encoder does; a negative
- * zero value is kept because its bits differ from the default.
+ * Fields holding their proto3 default (0, "", UNKNOWN) are left out, as every proto3 encoder does.
  */
-import type { Label, MetricFamily, MetricType, TimeSeries, WriteRequest } from '../model/series.ts';
+import type { Label, MetricFamily, WriteRequest } from '../model/series.ts';
 import { EncodedLabelSetCache } from './label-set-cache.ts';
+import { METRIC_TYPE_NUMBER, samplesSize, writeSamples } from './remote-write-common.ts';
 import { snappyCompress } from './snappy.ts';
 import {
   ProtoWriter,
   ScratchBuffer,
   allocBytes,
-  WIRE_I64,
   WIRE_LEN,
   WIRE_VARINT,
   fieldKey,
-  int64Size,
   lenFieldSize,
   uint32Size,
   utf8Length,
@@ -37,29 +35,11 @@ export const REMOTE_WRITE_V1_HEADERS: Readonly<Record<string, string>> = Object.
   'X-Prometheus-Remote-Write-Version': '0.1.0',
 });
 
-/**
- * `MetricMetadata.MetricType` (prompb/types.proto). Remote-write 2.0's `Metadata.MetricType` uses the same
- * numbers, with 0 named UNSPECIFIED instead of UNKNOWN.
- */
-export const METRIC_TYPE_NUMBER: Readonly<Record<MetricType, number>> = Object.freeze({
-  unknown: 0,
-  counter: 1,
-  gauge: 2,
-  histogram: 3,
-  gaugehistogram: 4,
-  summary: 5,
-  info: 6,
-  stateset: 7,
-});
-
 const WRITE_REQUEST_TIMESERIES = fieldKey(1, WIRE_LEN);
 const WRITE_REQUEST_METADATA = fieldKey(3, WIRE_LEN);
 const TIMESERIES_LABELS = fieldKey(1, WIRE_LEN);
-const TIMESERIES_SAMPLES = fieldKey(2, WIRE_LEN);
 const LABEL_NAME = fieldKey(1, WIRE_LEN);
 const LABEL_VALUE = fieldKey(2, WIRE_LEN);
-const SAMPLE_VALUE = fieldKey(1, WIRE_I64);
-const SAMPLE_TIMESTAMP = fieldKey(2, WIRE_VARINT);
 const METADATA_TYPE = fieldKey(1, WIRE_VARINT);
 const METADATA_FAMILY_NAME = fieldKey(2, WIRE_LEN);
 const METADATA_HELP = fieldKey(4, WIRE_LEN);
@@ -90,15 +70,6 @@ function encodeLabelFields(labels: readonly Label[]): Uint8Array {
 
 const labelFieldsCache = new EncodedLabelSetCache(encodeLabelFields, 8 * 1024 * 1024);
 
-/** A proto3 double equal to the default is +0 only; -0 has other bits. */
-function isDefaultDouble(v: number): boolean {
-  return v === 0 && 1 / v > 0;
-}
-
-function sampleSize(value: number, timestampMs: number): number {
-  return (isDefaultDouble(value) ? 0 : 9) + (timestampMs === 0 ? 0 : 1 + int64Size(timestampMs));
-}
-
 function metadataSize(family: MetricFamily): number {
   const type = METRIC_TYPE_NUMBER[family.type] ?? 0;
   let size = type === 0 ? 0 : 1 + uint32Size(type);
@@ -106,22 +77,6 @@ function metadataSize(family: MetricFamily): number {
   if (family.help) size += lenFieldSize(utf8Length(family.help));
   if (family.unit) size += lenFieldSize(utf8Length(family.unit));
   return size;
-}
-
-function writeSamples(w: ProtoWriter, samples: TimeSeries['samples']): void {
-  for (let i = 0; i < samples.length; i++) {
-    const { value, timestampMs } = samples[i]!;
-    w.byte(TIMESERIES_SAMPLES);
-    w.uint32(sampleSize(value, timestampMs));
-    if (!isDefaultDouble(value)) {
-      w.byte(SAMPLE_VALUE);
-      w.double(value);
-    }
-    if (timestampMs !== 0) {
-      w.byte(SAMPLE_TIMESTAMP);
-      w.int64(timestampMs);
-    }
-  }
 }
 
 function writeMetadata(w: ProtoWriter, family: MetricFamily, size: number): void {
@@ -157,11 +112,7 @@ function encode(req: WriteRequest, buffer: (size: number) => Uint8Array): Uint8A
     const { labels, samples } = timeseries[s]!;
     const fields = labelFieldsCache.get(labels);
     labelFields[s] = fields;
-    let seriesSize = fields.length;
-    for (let i = 0; i < samples.length; i++) {
-      const sample = samples[i]!;
-      seriesSize += lenFieldSize(sampleSize(sample.value, sample.timestampMs));
-    }
+    const seriesSize = fields.length + samplesSize(samples);
     seriesSizes[s] = seriesSize;
     size += lenFieldSize(seriesSize);
   }

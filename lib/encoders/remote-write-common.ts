@@ -1,0 +1,64 @@
+/**
+ * What remote-write 1.0 and 2.0 share on the wire: the metric type numbers and the `Sample` message
+ * (`double value = 1; int64 timestamp = 2;`), which both carry as `TimeSeries.samples = 2`.
+ *
+ * Fields holding their proto3 default (0, "", the zero enum) are left out, as every proto3 encoder does; a
+ * negative zero value is kept because its bits differ from the default.
+ */
+import type { MetricType, Sample } from '../model/series.ts';
+import { ProtoWriter, WIRE_I64, WIRE_LEN, WIRE_VARINT, fieldKey, int64Size, lenFieldSize } from './protobuf-writer.ts';
+
+/**
+ * 1.0 `MetricMetadata.MetricType` (Prometheus prompb/types.proto) and 2.0 `Metadata.MetricType` use the same
+ * numbers; 0 is UNKNOWN in one and METRIC_TYPE_UNSPECIFIED in the other.
+ */
+export const METRIC_TYPE_NUMBER: Readonly<Record<MetricType, number>> = Object.freeze({
+  unknown: 0,
+  counter: 1,
+  gauge: 2,
+  histogram: 3,
+  gaugehistogram: 4,
+  summary: 5,
+  info: 6,
+  stateset: 7,
+});
+
+const TIMESERIES_SAMPLES = fieldKey(2, WIRE_LEN);
+const SAMPLE_VALUE = fieldKey(1, WIRE_I64);
+const SAMPLE_TIMESTAMP = fieldKey(2, WIRE_VARINT);
+
+/** A proto3 double equal to the default is +0 only; -0 has other bits. */
+function isDefaultDouble(v: number): boolean {
+  return v === 0 && 1 / v > 0;
+}
+
+function sampleSize(value: number, timestampMs: number): number {
+  return (isDefaultDouble(value) ? 0 : 9) + (timestampMs === 0 ? 0 : 1 + int64Size(timestampMs));
+}
+
+/** Bytes of the `TimeSeries.samples` fields for these samples. */
+export function samplesSize(samples: readonly Sample[]): number {
+  let size = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const sample = samples[i]!;
+    size += lenFieldSize(sampleSize(sample.value, sample.timestampMs));
+  }
+  return size;
+}
+
+/** Writes the `TimeSeries.samples` fields, sized by `samplesSize`. */
+export function writeSamples(w: ProtoWriter, samples: readonly Sample[]): void {
+  for (let i = 0; i < samples.length; i++) {
+    const { value, timestampMs } = samples[i]!;
+    w.byte(TIMESERIES_SAMPLES);
+    w.uint32(sampleSize(value, timestampMs));
+    if (!isDefaultDouble(value)) {
+      w.byte(SAMPLE_VALUE);
+      w.double(value);
+    }
+    if (timestampMs !== 0) {
+      w.byte(SAMPLE_TIMESTAMP);
+      w.int64(timestampMs);
+    }
+  }
+}
