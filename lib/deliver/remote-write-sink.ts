@@ -8,6 +8,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { compressWriteRequestV1, REMOTE_WRITE_V1_HEADERS } from '../encoders/remote-write-v1.ts';
+import { compressWriteRequestV2, REMOTE_WRITE_V2_HEADERS } from '../encoders/remote-write-v2.ts';
 import { attemptOnce, createDispatcher } from '../transport/http.ts';
 import { firstLine, type Outcome } from '../transport/outcome.ts';
 import { withRetry, type RetryClock } from '../transport/retry.ts';
@@ -27,6 +28,9 @@ export interface Encoding {
 }
 
 export const REMOTE_WRITE_V1: Encoding = { headers: REMOTE_WRITE_V1_HEADERS, encode: compressWriteRequestV1, expectWrittenHeader: false };
+
+/** A 2.0 receiver reports what it wrote; without that header the receiver is 1.0 (2.0 spec, "Response"). */
+export const REMOTE_WRITE_V2: Encoding = { headers: REMOTE_WRITE_V2_HEADERS, encode: compressWriteRequestV2, expectWrittenHeader: true };
 
 export interface RemoteWriteOptions {
   url: string;

@@ -9,7 +9,7 @@ import { createSqsClient, sendMessages } from '../queue/sqs.ts';
 import { SYSTEM_CLOCK, type RetryClock } from '../transport/retry.ts';
 import { createSigV4Signer, type CredentialsProvider } from '../transport/sigv4.ts';
 import { deliverBatch, type BatchRecord, type DeliverDeps } from './deliver.ts';
-import { REMOTE_WRITE_V1, RemoteWriteSink } from './remote-write-sink.ts';
+import { REMOTE_WRITE_V1, REMOTE_WRITE_V2, RemoteWriteSink } from './remote-write-sink.ts';
 import { PushgatewaySink } from './pushgateway-sink.ts';
 import { invocationLogFields, invocationLogLevel, selfMetricsEnabled, writeSelfMetrics } from './self-metrics.ts';
 import type { Sink } from './sink.ts';
@@ -36,7 +36,7 @@ export function createSinks(config: DeliverConfig, clock: RetryClock, deps: { cr
           url: rw.url,
           headers: rw.headers,
           ...(rw.sigv4 ? { sign: createSigV4Signer({ region: rw.sigv4.region, ...(deps.credentials ? { credentials: deps.credentials } : {}) }) } : {}),
-          encodings: { '1.0': REMOTE_WRITE_V1 },
+          encodings: { '1.0': REMOTE_WRITE_V1, '2.0': REMOTE_WRITE_V2 },
           protocol: rw.protocol,
           limits: { maxSamples: rw.maxSamples, maxBytes: rw.maxBytes },
           timeoutMs: rw.timeoutMs,
