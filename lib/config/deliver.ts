@@ -5,7 +5,7 @@ import { DEFAULT_REQUEST_LIMITS } from '../deliver/merge.ts';
 import { DEFAULT_BACKOFF } from '../transport/backoff.ts';
 import { ConfigError } from './errors.ts';
 import { boolean, integer, oneOf, optional, url, type Env } from './env.ts';
-import { loadRemoteWriteAuth, type AuthMethod, type SigV4Settings } from '../transport/auth.ts';
+import { basicAuthorization, loadRemoteWriteAuth, type AuthMethod, type SigV4Settings } from '../transport/auth.ts';
 
 export interface RemoteWriteConfig {
   url: string;
@@ -29,6 +29,8 @@ export interface PushgatewayConfig {
   timeoutMs: number;
   /** Groups pushed at once; one group's requests are always sequential. */
   concurrency: number;
+  /** Basic auth from the URL's `user:password@`, the usual way to reach a Pushgateway behind a proxy. */
+  headers: Record<string, string>;
 }
 
 export interface DeliverConfig {
@@ -47,6 +49,16 @@ export interface DeliverConfig {
 export function loadDeliverConfig(env: Env): DeliverConfig {
   const remoteWriteUrl = url(env, 'REMOTE_WRITE_URL');
   const pushgatewayUrl = url(env, 'PUSHGATEWAY_URL');
+  if (remoteWriteUrl && (remoteWriteUrl.username || remoteWriteUrl.password)) {
+    // Credentials in a URL end up in logs and error messages; the auth variables are kept out of both.
+    throw new ConfigError('REMOTE_WRITE_URL', 'must not carry credentials (user:password@…): set REMOTE_WRITE_BASIC_AUTH_USERNAME and REMOTE_WRITE_BASIC_AUTH_PASSWORD instead');
+  }
+  const pushgatewayHeaders: Record<string, string> = {};
+  if (pushgatewayUrl && (pushgatewayUrl.username || pushgatewayUrl.password)) {
+    pushgatewayHeaders.Authorization = basicAuthorization(decodeURIComponent(pushgatewayUrl.username), decodeURIComponent(pushgatewayUrl.password));
+    pushgatewayUrl.username = '';
+    pushgatewayUrl.password = '';
+  }
   if (!remoteWriteUrl && !pushgatewayUrl) {
     throw new ConfigError('REMOTE_WRITE_URL', 'set REMOTE_WRITE_URL (Prometheus /api/v1/write, Mimir, VictoriaMetrics, AMP) and/or PUSHGATEWAY_URL: with neither, nothing could be delivered');
   }
@@ -81,6 +93,7 @@ export function loadDeliverConfig(env: Env): DeliverConfig {
             deleteOnJobEnd: boolean(env, 'PUSHGATEWAY_DELETE_ON_JOB_END', false),
             timeoutMs: integer(env, 'PUSHGATEWAY_TIMEOUT_MS', 10_000, 100, 900_000),
             concurrency: integer(env, 'PUSHGATEWAY_CONCURRENCY', 4, 1, 64),
+            headers: pushgatewayHeaders,
           },
         }
       : {}),

@@ -53,7 +53,7 @@ export function createSinks(config: DeliverConfig, clock: RetryClock, deps: { cr
   if (config.pushgatewayUrl && config.pushgateway) {
     sinks.push(
       new PushgatewaySink(
-        { url: config.pushgatewayUrl, headers: {}, ...config.pushgateway, backoff: config.backoff, userAgent: USER_AGENT },
+        { url: config.pushgatewayUrl, ...config.pushgateway, backoff: config.backoff, userAgent: USER_AGENT },
         clock,
       ),
     );
