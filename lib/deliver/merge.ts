@@ -7,7 +7,7 @@
  */
 import { fromEnvelopeValue } from '../envelope/envelope.ts';
 import { familyOf } from '../model/families.ts';
-import type { Label, MetricFamily, Sample, TimeSeries, WriteRequest } from '../model/series.ts';
+import type { Label, Labels, MetricFamily, Sample, TimeSeries, WriteRequest } from '../model/series.ts';
 import type { DecodedRecord } from './records.ts';
 
 export interface MergedSeries extends TimeSeries {
@@ -26,37 +26,155 @@ export interface MergeResult {
 const SEP = '\u0000';
 
 /**
+ * The grouping key and static labels of the envelopes that share them, merged once: a sorted base every point's
+ * label set is built from, and the points' series found through a trie of the points' own labels.
+ */
+interface Context {
+  group: Labels;
+  /** Static labels overridden by the grouping key, empty values and `__name__` left out, sorted by name. */
+  base: Label[];
+  /** By metric name, then label by label (in name order) through the point's labels the group does not override. */
+  byName: Map<string, PointNode>;
+}
+
+/**
+ * One trie node. Nearly every node sees a single label name after it (converters emit the same names for a
+ * metric), so that name gets a direct slot and a map is made only for others.
+ */
+interface PointNode {
+  series: MergedSeries | undefined;
+  name: string | undefined;
+  values: Map<string, PointNode> | undefined;
+  otherNames: Map<string, Map<string, PointNode>> | undefined;
+}
+
+function newPointNode(): PointNode {
+  return { series: undefined, name: undefined, values: undefined, otherNames: undefined };
+}
+
+function childNode(node: PointNode, name: string, value: string): PointNode {
+  let values: Map<string, PointNode> | undefined;
+  if (node.name === name) values = node.values!;
+  else if (node.name === undefined) {
+    node.name = name;
+    values = node.values = new Map();
+  } else {
+    node.otherNames ??= new Map();
+    values = node.otherNames.get(name);
+    if (values === undefined) node.otherNames.set(name, (values = new Map()));
+  }
+  let next = values.get(value);
+  if (next === undefined) values.set(value, (next = newPointNode()));
+  return next;
+}
+
+function sortedPairsKey(labels: Labels): string {
+  let key = '';
+  for (const n of Object.keys(labels).sort()) key += n + SEP + labels[n] + SEP;
+  return key;
+}
+
+function newContext(group: Labels, statics: Labels): Context {
+  const all: Labels = { ...statics, ...group };
+  const base: Label[] = [];
+  for (const n of Object.keys(all).sort()) if (all[n] !== '' && n !== '__name__') base.push({ name: n, value: all[n]! });
+  return { group, base, byName: new Map() };
+}
+
+/** The trie node of a point: its name, then its labels the grouping key does not override, in name order. */
+function pointNode(context: Context, name: string, labels: Labels): PointNode {
+  let node = context.byName.get(name);
+  if (node === undefined) context.byName.set(name, (node = newPointNode()));
+  const start = node;
+  let previous = '';
+  // for-in yields insertion order, which converters keep sorted; only a point that is not pays for a sort.
+  for (const n in labels) {
+    if (n < previous) return unsortedPointNode(start, context.group, labels);
+    previous = n;
+    if (!Object.hasOwn(context.group, n)) node = childNode(node, n, labels[n]!);
+  }
+  return node;
+}
+
+function unsortedPointNode(node: PointNode, group: Labels, labels: Labels): PointNode {
+  for (const n of Object.keys(labels).sort()) if (!Object.hasOwn(group, n)) node = childNode(node, n, labels[n]!);
+  return node;
+}
+
+/**
+ * The merged label set of a point, built once per series: the context's base and the point's labels merged in
+ * name order, the point's value winning over a static one, empty values dropped, `__name__` in its byte-order place.
+ */
+function mergedLabels(context: Context, name: string, point: Labels): Label[] {
+  const { base, group } = context;
+  const own = Object.keys(point)
+    .filter((n) => !Object.hasOwn(group, n))
+    .sort();
+  const labels: Label[] = [];
+  let nameInserted = false;
+  const push = (l: Label): void => {
+    if (!nameInserted && l.name > '__name__') {
+      labels.push({ name: '__name__', value: name });
+      nameInserted = true;
+    }
+    labels.push(l);
+  };
+  let i = 0;
+  let j = 0;
+  while (i < base.length || j < own.length) {
+    const b = base[i];
+    const n = own[j];
+    if (n !== undefined && (b === undefined || n <= b.name)) {
+      if (b !== undefined && n === b.name) i++;
+      const v = point[n]!;
+      if (v !== '' && n !== '__name__') push({ name: n, value: v });
+      j++;
+    } else {
+      push(b!);
+      i++;
+    }
+  }
+  if (!nameInserted) labels.push({ name: '__name__', value: name });
+  return labels;
+}
+
+/** A label set as one string, unique per set: sorted names, separators no name or value holds. */
+function labelsKey(labels: readonly Label[]): string {
+  let key = '';
+  for (const { name, value } of labels) key += name + SEP + value + SEP;
+  return key;
+}
+
+/**
  * Label precedence: the grouping key (URL path) over the point's own labels (the Pushgateway's rule: path labels
  * override body labels) over static labels (like Prometheus' external_labels, they never replace a series' own).
+ *
+ * Points find their series without building their label set: by their envelope's context (grouping key and static
+ * labels), then through a trie of their own labels. The whole set is built, and compared with the batch's other
+ * sets, only the first time a context meets a series, so two contexts that yield the same set share one series.
  */
 export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
-  const byKey = new Map<string, MergedSeries>();
+  const byLabels = new Map<string, MergedSeries>();
+  const contexts = new Map<string, Context>();
   const families = new Map<string, MetricFamily>();
   let samples = 0;
   for (const { index, envelope } of records) {
     for (const f of envelope.families) if (!families.has(f.name)) families.set(f.name, f);
     const { group, labels: statics, receivedAt } = envelope;
-    for (const p of envelope.points) {
-      const all: Record<string, string> = { ...statics, ...p.labels, ...group };
-      const names = Object.keys(all).sort();
-      let key = p.name;
-      const labels: Label[] = [];
-      let nameInserted = false;
-      for (const n of names) {
-        const v = all[n]!;
-        if (v === '' || n === '__name__') continue;
-        if (!nameInserted && n > '__name__') {
-          labels.push({ name: '__name__', value: p.name });
-          nameInserted = true;
-        }
-        labels.push({ name: n, value: v });
-        key += SEP + n + SEP + v;
-      }
-      if (!nameInserted) labels.push({ name: '__name__', value: p.name });
-      let series = byKey.get(key);
-      if (!series) {
-        series = { labels, samples: [], origins: [] };
-        byKey.set(key, series);
+    const contextKey = sortedPairsKey(group) + SEP + sortedPairsKey(statics);
+    let context = contexts.get(contextKey);
+    if (context === undefined) contexts.set(contextKey, (context = newContext(group, statics)));
+    const points = envelope.points;
+    for (let k = 0; k < points.length; k++) {
+      const p = points[k]!;
+      const node = pointNode(context, p.name, p.labels);
+      let series = node.series;
+      if (series === undefined) {
+        const labels = mergedLabels(context, p.name, p.labels);
+        const setKey = labelsKey(labels);
+        series = byLabels.get(setKey);
+        if (series === undefined) byLabels.set(setKey, (series = { labels, samples: [], origins: [] }));
+        node.series = series;
       }
       series.samples.push({ value: fromEnvelopeValue(p.value), timestampMs: p.timestampMs ?? receivedAt });
       series.origins.push(index);
@@ -64,7 +182,7 @@ export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
     }
   }
   let superseded = 0;
-  const series = [...byKey.values()];
+  const series = [...byLabels.values()];
   for (const s of series) superseded += orderSamples(s);
   series.sort(compareSeries);
   return { series, families, superseded, samples };
