@@ -25,9 +25,17 @@ export interface MergeResult {
 
 const SEP = '\u0000';
 
+/** A label set the merge has met, shared by every context and point that yields it. */
+interface SeriesEntry {
+  labels: Label[];
+  /** The series of the batch in progress (stamped `batch`), if this set is in it. */
+  batch: number;
+  series: MergedSeries | undefined;
+}
+
 /**
  * The grouping key and static labels of the envelopes that share them, merged once: a sorted base every point's
- * label set is built from, and the points' series found through a trie of the points' own labels.
+ * label set is built from, and the points' label sets found through a trie of the points' own labels.
  */
 interface Context {
   group: Labels;
@@ -38,30 +46,36 @@ interface Context {
 }
 
 /**
- * One trie node. Nearly every node sees a single label name after it (converters emit the same names for a
- * metric), so that name gets a direct slot and a map is made only for others.
+ * One trie node. Nearly every node sees a single label name after it (converters emit the same names for a metric)
+ * and many a single value, so the first name and value get direct slots and maps are made only for the others.
  */
 interface PointNode {
-  series: MergedSeries | undefined;
+  entry: SeriesEntry | undefined;
   name: string | undefined;
-  values: Map<string, PointNode> | undefined;
+  firstValue: string | undefined;
+  firstChild: PointNode | undefined;
+  otherValues: Map<string, PointNode> | undefined;
   otherNames: Map<string, Map<string, PointNode>> | undefined;
 }
 
 function newPointNode(): PointNode {
-  return { series: undefined, name: undefined, values: undefined, otherNames: undefined };
+  return { entry: undefined, name: undefined, firstValue: undefined, firstChild: undefined, otherValues: undefined, otherNames: undefined };
 }
 
 function childNode(node: PointNode, name: string, value: string): PointNode {
-  let values: Map<string, PointNode> | undefined;
-  if (node.name === name) values = node.values!;
-  else if (node.name === undefined) {
+  let values: Map<string, PointNode>;
+  if (node.name === name) {
+    if (node.firstValue === value) return node.firstChild!;
+    values = node.otherValues ??= new Map();
+  } else if (node.name === undefined) {
     node.name = name;
-    values = node.values = new Map();
+    node.firstValue = value;
+    return (node.firstChild = newPointNode());
   } else {
     node.otherNames ??= new Map();
-    values = node.otherNames.get(name);
-    if (values === undefined) node.otherNames.set(name, (values = new Map()));
+    let byName = node.otherNames.get(name);
+    if (byName === undefined) node.otherNames.set(name, (byName = new Map()));
+    values = byName;
   }
   let next = values.get(value);
   if (next === undefined) values.set(value, (next = newPointNode()));
@@ -112,77 +126,137 @@ function mergedLabels(context: Context, name: string, point: Labels): Label[] {
     .sort();
   const labels: Label[] = [];
   let nameInserted = false;
-  const push = (l: Label): void => {
-    if (!nameInserted && l.name > '__name__') {
-      labels.push({ name: '__name__', value: name });
-      nameInserted = true;
-    }
-    labels.push(l);
-  };
   let i = 0;
   let j = 0;
   while (i < base.length || j < own.length) {
     const b = base[i];
     const n = own[j];
+    let next: Label | undefined;
     if (n !== undefined && (b === undefined || n <= b.name)) {
       if (b !== undefined && n === b.name) i++;
       const v = point[n]!;
-      if (v !== '' && n !== '__name__') push({ name: n, value: v });
+      if (v !== '' && n !== '__name__') next = { name: n, value: v };
       j++;
     } else {
-      push(b!);
+      next = b!;
       i++;
     }
+    if (next === undefined) continue;
+    if (!nameInserted && next.name > '__name__') {
+      labels.push({ name: '__name__', value: name });
+      nameInserted = true;
+    }
+    labels.push(next);
   }
   if (!nameInserted) labels.push({ name: '__name__', value: name });
   return labels;
 }
 
-/** A label set as one string, unique per set: sorted names, separators no name or value holds. */
-function labelsKey(labels: readonly Label[]): string {
-  let key = '';
-  for (const { name, value } of labels) key += name + SEP + value + SEP;
-  return key;
+/** FNV-1a over a set's names and values, framed by values no UTF-16 unit takes; equal sets hash equal. */
+function labelsHash(labels: readonly Label[]): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < labels.length; i++) {
+    const { name, value } = labels[i]!;
+    for (let k = 0; k < name.length; k++) h = Math.imul(h ^ name.charCodeAt(k), 0x01000193);
+    h = Math.imul(h ^ 0x10000, 0x01000193);
+    for (let k = 0; k < value.length; k++) h = Math.imul(h ^ value.charCodeAt(k), 0x01000193);
+    h = Math.imul(h ^ 0x10001, 0x01000193);
+  }
+  return h >>> 0;
 }
+
+function sameLabels(a: readonly Label[], b: readonly Label[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.name !== b[i]!.name || a[i]!.value !== b[i]!.value) return false;
+  return true;
+}
+
+/** Label sets kept across batches before everything is dropped (under 1 KB of heap each). */
+const MAX_KNOWN_LABEL_SETS = 50_000;
+
+/**
+ * The label sets of recent batches. A deliver Lambda meets the same series batch after batch (Beam pushes every few
+ * seconds), so the contexts, the tries and the merged sets are kept: a point then finds its series without
+ * allocating, and a series gets the very same `labels` array every time, which lets an encoder keep its bytes by
+ * identity. The arrays are shared across batches and never mutated. Bounded: everything is dropped, between
+ * batches, once it holds MAX_KNOWN_LABEL_SETS sets.
+ */
+class KnownLabelSets {
+  private contexts = new Map<string, Context>();
+  // By hash rather than by a key string: a key of every label is as long as the set, and there are thousands.
+  private byHash = new Map<number, SeriesEntry | SeriesEntry[]>();
+  private size = 0;
+
+  context(group: Labels, statics: Labels): Context {
+    const key = sortedPairsKey(group) + SEP + sortedPairsKey(statics);
+    let context = this.contexts.get(key);
+    if (context === undefined) this.contexts.set(key, (context = newContext(group, statics)));
+    return context;
+  }
+
+  /** The entry of a label set; two contexts that yield the same set share one. */
+  entry(labels: Label[]): SeriesEntry {
+    const hash = labelsHash(labels);
+    const found = this.byHash.get(hash);
+    if (found !== undefined) {
+      for (const e of Array.isArray(found) ? found : [found]) if (sameLabels(e.labels, labels)) return e;
+    }
+    const entry: SeriesEntry = { labels, batch: 0, series: undefined };
+    this.byHash.set(hash, found === undefined ? entry : [...(Array.isArray(found) ? found : [found]), entry]);
+    this.size++;
+    return entry;
+  }
+
+  trimBetweenBatches(): void {
+    if (this.size <= MAX_KNOWN_LABEL_SETS) return;
+    this.contexts = new Map();
+    this.byHash = new Map();
+    this.size = 0;
+  }
+}
+
+const known = new KnownLabelSets();
+let lastBatch = 0;
 
 /**
  * Label precedence: the grouping key (URL path) over the point's own labels (the Pushgateway's rule: path labels
  * override body labels) over static labels (like Prometheus' external_labels, they never replace a series' own).
  *
  * Points find their series without building their label set: by their envelope's context (grouping key and static
- * labels), then through a trie of their own labels. The whole set is built, and compared with the batch's other
- * sets, only the first time a context meets a series, so two contexts that yield the same set share one series.
+ * labels), then through a trie of their own labels, both kept across batches (KnownLabelSets).
  */
 export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
-  const byLabels = new Map<string, MergedSeries>();
-  const contexts = new Map<string, Context>();
+  known.trimBetweenBatches();
+  const batch = ++lastBatch;
+  const entries: SeriesEntry[] = [];
   const families = new Map<string, MetricFamily>();
   let samples = 0;
   for (const { index, envelope } of records) {
     for (const f of envelope.families) if (!families.has(f.name)) families.set(f.name, f);
-    const { group, labels: statics, receivedAt } = envelope;
-    const contextKey = sortedPairsKey(group) + SEP + sortedPairsKey(statics);
-    let context = contexts.get(contextKey);
-    if (context === undefined) contexts.set(contextKey, (context = newContext(group, statics)));
-    const points = envelope.points;
+    const context = known.context(envelope.group, envelope.labels);
+    const { receivedAt, points } = envelope;
     for (let k = 0; k < points.length; k++) {
       const p = points[k]!;
       const node = pointNode(context, p.name, p.labels);
-      let series = node.series;
-      if (series === undefined) {
-        const labels = mergedLabels(context, p.name, p.labels);
-        const setKey = labelsKey(labels);
-        series = byLabels.get(setKey);
-        if (series === undefined) byLabels.set(setKey, (series = { labels, samples: [], origins: [] }));
-        node.series = series;
+      const entry = (node.entry ??= known.entry(mergedLabels(context, p.name, p.labels)));
+      if (entry.batch !== batch) {
+        entry.batch = batch;
+        entry.series = { labels: entry.labels, samples: [], origins: [] };
+        entries.push(entry);
       }
+      const series = entry.series!;
       series.samples.push({ value: fromEnvelopeValue(p.value), timestampMs: p.timestampMs ?? receivedAt });
       series.origins.push(index);
       samples++;
     }
   }
+  const series = new Array<MergedSeries>(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    series[i] = entries[i]!.series!;
+    // The batch's samples must not outlive it in the kept entries.
+    entries[i]!.series = undefined;
+  }
   let superseded = 0;
-  const series = [...byLabels.values()];
   for (const s of series) superseded += orderSamples(s);
   series.sort(compareSeries);
   return { series, families, superseded, samples };

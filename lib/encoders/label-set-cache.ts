@@ -33,10 +33,15 @@ const NODE_OVERHEAD_BYTES = 160;
  * seconds, so the deliver Lambda encodes the same label sets over and over; finding a set pair by pair in a
  * trie and copying its bytes is several times cheaper than writing its strings again. Bounded: the whole cache
  * is dropped once it holds `maxBytes`.
+ *
+ * A set met again as the very same array (the deliver merge hands out one array per series, batch after batch; a
+ * retried or split request reuses its arrays) is found by identity first, without walking the trie. Those entries
+ * live as long as the caller keeps the array, so they are not counted against the bound.
  */
 export class EncodedLabelSetCache {
   private root = newNode();
   private heldBytes = 0;
+  private byIdentity = new WeakMap<readonly Label[], Uint8Array>();
 
   constructor(
     private readonly encode: (labels: readonly Label[]) => Uint8Array,
@@ -45,6 +50,8 @@ export class EncodedLabelSetCache {
 
   /** The encoding of `labels`, from the cache or freshly made. */
   get(labels: readonly Label[]): Uint8Array {
+    const known = this.byIdentity.get(labels);
+    if (known !== undefined) return known;
     let node = this.root;
     for (let i = 0; i < labels.length; i++) {
       const { name, value } = labels[i]!;
@@ -54,11 +61,18 @@ export class EncodedLabelSetCache {
       }
       node = next ?? this.child(node, name, value);
     }
-    return node.bytes ?? this.fill(node, labels);
+    const bytes = node.bytes ?? this.fill(node, labels);
+    this.byIdentity.set(labels, bytes);
+    return bytes;
   }
 
   /** Drops every entry. */
   clear(): void {
+    this.clearTrie();
+    this.byIdentity = new WeakMap();
+  }
+
+  private clearTrie(): void {
     this.root = newNode();
     this.heldBytes = 0;
   }
@@ -66,7 +80,7 @@ export class EncodedLabelSetCache {
   private fill(node: Node, labels: readonly Label[]): Uint8Array {
     const bytes = this.encode(labels);
     this.heldBytes += bytes.length;
-    if (this.heldBytes > this.maxBytes) this.clear();
+    if (this.heldBytes > this.maxBytes) this.clearTrie();
     else node.bytes = bytes;
     return bytes;
   }
