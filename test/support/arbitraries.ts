@@ -334,7 +334,7 @@ const damage: fc.Arbitrary<(bytes: Buffer) => Buffer> = fc.oneof(
 
 /** Path segments made to trip the grouping-key reader. */
 export const pathSegment: fc.Arbitrary<string> = fc.oneof(
-  { weight: 3, arbitrary: fc.constantFrom('..', '.', '', '%', '%2F', '%2f', '%00', '%0A', '%E0%A4%A', '%C0%AF', '=', '@base64', 'job@base64', 'a@base64', '__name__', 'constructor', 'instance', 'le', 'x') },
+  { weight: 3, arbitrary: fc.constantFrom('..', '.', '', '/', 'a/b', '%', '%2F', '%2f', '%2E%2E', '%00', '%0A', '%E0%A4%A', '%C0%AF', '=', '@base64', 'job@base64', 'a@base64', '__name__', 'constructor', 'instance', 'le', 'x') },
   { weight: 2, arbitrary: fc.stringMatching(/^[a-zA-Z_][a-zA-Z0-9_]{0,8}$/) },
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 12 }).map(encodeURIComponent) },
   { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 12 }) },
