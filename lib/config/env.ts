@@ -76,7 +76,7 @@ export function labelList(env: Env, name: string): Labels {
     const val = pair.slice(eq + 1).trim();
     if (!isValidLabelName(key)) throw new ConfigError(name, `"${key}" is not a valid label name`);
     if (val === '') throw new ConfigError(name, `label "${key}" has an empty value (Prometheus drops empty labels)`);
-    if (key in labels) throw new ConfigError(name, `label "${key}" is given twice`);
+    if (Object.hasOwn(labels, key)) throw new ConfigError(name, `label "${key}" is given twice`);
     labels[key] = val;
   }
   return labels;

@@ -171,6 +171,8 @@ export function convertTextFormat(
 
         const state = sampleFamily(name);
         checkSummaryOrHistogram(state.family, name, labels);
+        // Exposition formats: a counter's value only goes up from zero; a negative one is a producer bug.
+        if (state.family.type === 'counter' && value < 0) throw new LineFault(`counter ${quote(name)} has a negative value ${quote(valueToken)}`);
         const key = seriesKey(name, labels);
         const firstLine = seriesLines.get(key);
         if (firstLine !== undefined) throw new LineFault(`duplicate series ${quote(name)}, first on line ${firstLine}`);

@@ -75,3 +75,9 @@ describe('deliver configuration', () => {
     assert.deepEqual([rw.protocol, rw.maxSamples, rw.concurrency, rw.retryOn429, rw.timeoutMs], ['1.0', 2000, 4, true, 10_000]);
   });
 });
+
+describe('STATIC_LABELS with names that are also Object properties', () => {
+  it('reads constructor and toString as ordinary label names', () => {
+    assert.deepEqual(labelList({ L: 'constructor=a,toString=b' }, 'L'), { constructor: 'a', toString: 'b' });
+  });
+});

@@ -311,3 +311,13 @@ describe('convertTextFormat: pathological input', () => {
     });
   }
 });
+
+describe('counters in the text format', () => {
+  it('refuses a negative counter value with its line', () => {
+    const body = '# TYPE jobs_total counter\njobs_total{a="1"} 3\njobs_total{a="2"} -1\n';
+    assert.throws(
+      () => convertTextFormat(body, { nowMs: 0, options: DEFAULT_CONVERSION_OPTIONS }),
+      (e: unknown) => e instanceof ValidationError && e.issues.length === 1 && e.issues[0]!.path === '$line[3]' && /negative/.test(e.issues[0]!.message),
+    );
+  });
+});
