@@ -88,10 +88,18 @@ function sortedPairsKey(labels: Labels): string {
   return key;
 }
 
-function newContext(group: Labels, statics: Labels): Context {
+/** One copy of each label value: thousands of series share a few dozen names, steps and jobs. */
+function interned(strings: Map<string, string>, s: string): string {
+  const known = strings.get(s);
+  if (known !== undefined) return known;
+  strings.set(s, s);
+  return s;
+}
+
+function newContext(group: Labels, statics: Labels, strings: Map<string, string>): Context {
   const all: Labels = { ...statics, ...group };
   const base: Label[] = [];
-  for (const n of Object.keys(all).sort()) if (all[n] !== '' && n !== '__name__') base.push({ name: n, value: all[n]! });
+  for (const n of Object.keys(all).sort()) if (all[n] !== '' && n !== '__name__') base.push({ name: n, value: interned(strings, all[n]!) });
   return { group, base, byName: new Map() };
 }
 
@@ -119,7 +127,7 @@ function unsortedPointNode(node: PointNode, group: Labels, labels: Labels): Poin
  * The merged label set of a point, built once per series: the context's base and the point's labels merged in
  * name order, the point's value winning over a static one, empty values dropped, `__name__` in its byte-order place.
  */
-function mergedLabels(context: Context, name: string, point: Labels): Label[] {
+function mergedLabels(context: Context, name: string, point: Labels, strings: Map<string, string>): Label[] {
   const { base, group } = context;
   const own = Object.keys(point)
     .filter((n) => !Object.hasOwn(group, n))
@@ -135,7 +143,7 @@ function mergedLabels(context: Context, name: string, point: Labels): Label[] {
     if (n !== undefined && (b === undefined || n <= b.name)) {
       if (b !== undefined && n === b.name) i++;
       const v = point[n]!;
-      if (v !== '' && n !== '__name__') next = { name: n, value: v };
+      if (v !== '' && n !== '__name__') next = { name: n, value: interned(strings, v) };
       j++;
     } else {
       next = b!;
@@ -143,12 +151,12 @@ function mergedLabels(context: Context, name: string, point: Labels): Label[] {
     }
     if (next === undefined) continue;
     if (!nameInserted && next.name > '__name__') {
-      labels.push({ name: '__name__', value: name });
+      labels.push({ name: '__name__', value: interned(strings, name) });
       nameInserted = true;
     }
     labels.push(next);
   }
-  if (!nameInserted) labels.push({ name: '__name__', value: name });
+  if (!nameInserted) labels.push({ name: '__name__', value: interned(strings, name) });
   return labels;
 }
 
@@ -183,6 +191,7 @@ const MAX_KNOWN_LABEL_SETS = 50_000;
  */
 class KnownLabelSets {
   private contexts = new Map<string, Context>();
+  private strings = new Map<string, string>();
   // By hash rather than by a key string: a key of every label is as long as the set, and there are thousands.
   private byHash = new Map<number, SeriesEntry | SeriesEntry[]>();
   private size = 0;
@@ -190,8 +199,13 @@ class KnownLabelSets {
   context(group: Labels, statics: Labels): Context {
     const key = sortedPairsKey(group) + SEP + sortedPairsKey(statics);
     let context = this.contexts.get(key);
-    if (context === undefined) this.contexts.set(key, (context = newContext(group, statics)));
+    if (context === undefined) this.contexts.set(key, (context = newContext(group, statics, this.strings)));
     return context;
+  }
+
+  /** The merged label set of a point met for the first time in its context. */
+  labels(context: Context, name: string, point: Labels): Label[] {
+    return mergedLabels(context, name, point, this.strings);
   }
 
   /** The entry of a label set; two contexts that yield the same set share one. */
@@ -210,6 +224,7 @@ class KnownLabelSets {
   trimBetweenBatches(): void {
     if (this.size <= MAX_KNOWN_LABEL_SETS) return;
     this.contexts = new Map();
+    this.strings = new Map();
     this.byHash = new Map();
     this.size = 0;
   }
@@ -238,7 +253,7 @@ export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
     for (let k = 0; k < points.length; k++) {
       const p = points[k]!;
       const node = pointNode(context, p.name, p.labels);
-      const entry = (node.entry ??= known.entry(mergedLabels(context, p.name, p.labels)));
+      const entry = (node.entry ??= known.entry(known.labels(context, p.name, p.labels)));
       if (entry.batch !== batch) {
         entry.batch = batch;
         entry.series = { labels: entry.labels, samples: [], origins: [] };
@@ -390,11 +405,20 @@ export function originsOf(p: PlannedRequest): Set<number> {
 /** The remote-write message for a planned request, with the metadata of the families its series belong to. */
 export function toWriteRequest(p: PlannedRequest, families: ReadonlyMap<string, MetricFamily>): WriteRequest {
   const metadata = new Map<string, MetricFamily>();
+  // A request holds hundreds of series of a few dozen names: look each name up once.
+  const seen = new Set<string>();
   for (const s of p.series) {
-    const name = s.labels.find((l) => l.name === '__name__')!.value;
+    const name = metricName(s.labels);
+    if (name === undefined || seen.has(name)) continue;
+    seen.add(name);
     const f = familyOf(name, families);
     if (f) metadata.set(f.name, f);
   }
   return { timeseries: p.series, metadata: [...metadata.values()] };
+}
+
+function metricName(labels: readonly Label[]): string | undefined {
+  for (let i = 0; i < labels.length; i++) if (labels[i]!.name === '__name__') return labels[i]!.value;
+  return undefined;
 }
 
