@@ -81,6 +81,8 @@ export class RemoteWriteSink implements Sink {
     const queue = planRequests(merged.series, this.options.limits);
     let isolationBudget = this.options.maxIsolationRequests;
     let fatal: Outcome | undefined;
+    const timeSplits: Array<{ p: PlannedRequest; outcome: Outcome }> = [];
+    let timeSplitsWait = true;
 
     const fail = (p: PlannedRequest, outcome: Outcome): void => {
       for (const o of originsOf(p)) if (!report.failed.has(o)) report.failed.set(o, outcome);
@@ -107,29 +109,34 @@ export class RemoteWriteSink implements Sink {
           fatal = outcome;
           return fail(p, outcome);
         case 'superseded':
-        case 'permanent': {
-          const halves = isolatable(outcome) ? splitRequest(p) : undefined;
-          // Not isolated in time: the refused and the good samples cannot be told apart yet; SQS redelivers them.
-          if (halves && this.clock.now() >= deadlineMs) return fail(p, { kind: 'retryable', reason: 'deadline', detail: outcome.detail });
-          if (halves && isolationBudget >= 2) {
-            isolationBudget -= 2;
-            report.stats.isolationRequests += 2;
-            // In order: a series split by time must have its older half written first.
-            await send(halves[0]);
-            await send(halves[1]);
-            return;
-          }
-          // Out of budget with good samples still mixed in: a superseded answer would drop them silently, so
-          // dead-letter the lot instead; a redrive isolates them with a fresh budget.
-          const final: Outcome = halves && outcome.kind === 'superseded' ? { ...outcome, kind: 'permanent', reason: 'isolation-budget' } : outcome;
-          countReason(report.stats, final, p.samples);
-          if (final.kind === 'superseded') report.stats.samplesSuperseded += p.samples;
-          else {
-            report.stats.samplesRejected += p.samples;
-            report.rejected.push({ series: p.series, outcome: final });
-          }
-          return;
-        }
+        case 'permanent':
+          // Series first: one series is split by time only once every refused request is isolated down to its
+          // series, so the budget is not spent halving a refused series while good series wait behind it.
+          if (timeSplitsWait && p.series.length === 1 && isolatable(outcome)) return void timeSplits.push({ p, outcome });
+          return isolate(p, outcome);
+      }
+    };
+
+    const isolate = async (p: PlannedRequest, outcome: Outcome): Promise<void> => {
+      const halves = isolatable(outcome) ? splitRequest(p) : undefined;
+      // Not isolated in time: the refused and the good samples cannot be told apart yet; SQS redelivers them.
+      if (halves && this.clock.now() >= deadlineMs) return fail(p, { kind: 'retryable', reason: 'deadline', detail: outcome.detail });
+      if (halves && isolationBudget >= 2) {
+        isolationBudget -= 2;
+        report.stats.isolationRequests += 2;
+        // In order: a series split by time must have its older half written first.
+        await send(halves[0]);
+        await send(halves[1]);
+        return;
+      }
+      // Out of budget with good samples still mixed in: a superseded answer would drop them silently, so
+      // dead-letter the lot instead; a redrive isolates them with a fresh budget.
+      const final: Outcome = halves && outcome.kind === 'superseded' ? { ...outcome, kind: 'permanent', reason: 'isolation-budget' } : outcome;
+      countReason(report.stats, final, p.samples);
+      if (final.kind === 'superseded') report.stats.samplesSuperseded += p.samples;
+      else {
+        report.stats.samplesRejected += p.samples;
+        report.rejected.push({ series: p.series, outcome: final });
       }
     };
 
@@ -138,6 +145,8 @@ export class RemoteWriteSink implements Sink {
       while (next < queue.length) await send(queue[next++]!);
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, queue.length) }, worker));
+    timeSplitsWait = false;
+    for (const { p, outcome } of timeSplits) await isolate(p, outcome);
     return report;
   }
 
