@@ -1,8 +1,8 @@
 /**
  * A scripted HTTP receiver for failure tests: it answers each request with the next entry of a script (a status
  * with headers and body, optionally late; `reset`, which destroys the socket mid-request; `hang`, which never
- * answers), records every request, and once the script is used up proxies to a real upstream or answers a
- * recognisable 599.
+ * answers; a proxied answer, late or reset after the upstream wrote), records every request, and once the script is
+ * used up proxies to a real upstream or answers a recognisable 599. An optional rule answers by content first.
  *
  * Bounded: request bodies are capped, the record is capped, and the server closes itself after `lifetimeMs` so a
  * forgotten `stop()` cannot keep a test process alive.
@@ -19,8 +19,18 @@ export interface ScriptedAnswer {
   delayMs?: number;
 }
 
+/**
+ * Forward to the upstream now (the write happens), then relay its answer `delayMs` late, or destroy the connection
+ * instead of answering (`reset`): a receiver that wrote the data but whose answer never arrived in time.
+ */
+export interface ProxiedAnswer {
+  proxy: true;
+  delayMs?: number;
+  reset?: boolean;
+}
+
 /** `reset`: destroy the connection once the request has arrived. `hang`: never answer (until `stop()`). */
-export type ScriptEntry = ScriptedAnswer | 'reset' | 'hang';
+export type ScriptEntry = ScriptedAnswer | ProxiedAnswer | 'reset' | 'hang';
 
 export interface RecordedRequest {
   method: string;
@@ -37,6 +47,13 @@ export interface RecordedRequest {
 export interface FaultServerOptions {
   /** Base URL (`http://127.0.0.1:9090`) to forward requests to once the script is empty. */
   upstream?: string;
+  /** Port to listen on (default 0: a free one); a restart on the same port brings a "down" receiver back. */
+  port?: number;
+  /**
+   * Decides before the script, per request: an entry it returns answers the request without using the script;
+   * undefined leaves the request to the script. For faults that depend on the content (a refused series).
+   */
+  rule?: (request: { method: string; url: string; headers: IncomingHttpHeaders; body: Buffer }) => ScriptEntry | undefined;
   /** Closes itself after this long (default 120 s). */
   lifetimeMs?: number;
   /** Requests recorded at most (default 10 000); later ones are answered but not recorded. */
@@ -92,12 +109,21 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
     else send();
   };
 
-  const proxy = (req: IncomingMessage, res: ServerResponse, body: Buffer, upstream: string): void => {
+  const proxy = (req: IncomingMessage, res: ServerResponse, body: Buffer, upstream: string, late: Omit<ProxiedAnswer, 'proxy'> = {}): void => {
     const target = new URL(req.url ?? '/', upstream);
     const headers = { ...req.headers, host: target.host, 'content-length': String(body.length) };
     const out = httpRequest(target, { method: req.method, headers, timeout: 30_000 }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
+      const relay = () => {
+        if (late.reset || res.destroyed) {
+          up.resume();
+          if (late.reset) req.socket.destroy();
+          return;
+        }
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      };
+      if (late.delayMs) later(late.delayMs, relay);
+      else relay();
     });
     out.on('timeout', () => out.destroy(new Error('upstream timed out')));
     out.on('error', (error) => {
@@ -123,14 +149,17 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
         return;
       }
       const body = Buffer.concat(chunks);
-      const entry = script.shift();
+      const entry = options.rule?.({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body }) ?? script.shift();
       const what: RecordedRequest['answer'] = entry ?? (options.upstream ? 'proxy' : 'exhausted');
       if (requests.length < maxRecorded) {
         requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, arrivedAtMs, answer: what });
       }
       if (entry === 'reset') req.socket.destroy();
       else if (entry === 'hang') return;
-      else if (entry) answer(res, entry);
+      else if (entry && 'proxy' in entry) {
+        if (options.upstream) proxy(req, res, body, options.upstream, entry);
+        else answer(res, { status: EXHAUSTED_STATUS, body: 'fault server: no upstream to proxy to' });
+      } else if (entry) answer(res, entry);
       else if (options.upstream) proxy(req, res, body, options.upstream);
       else answer(res, { status: EXHAUSTED_STATUS, body: 'fault server: script exhausted' });
     });
@@ -142,7 +171,7 @@ export async function startFaultServer(options: FaultServerOptions = {}): Promis
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
 
