@@ -5,7 +5,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { loadDeliverConfig, type DeliverConfig } from '../config/deliver.ts';
 import type { Env } from '../config/env.ts';
 import { jsonLogger, type Logger } from '../log.ts';
-import { createSqsClient, sendMessages } from '../queue/sqs.ts';
+import { createHash } from 'node:crypto';
+import { createSqsClient, sendMessages, type QueueMessage } from '../queue/sqs.ts';
 import { SYSTEM_CLOCK, type RetryClock } from '../transport/retry.ts';
 import { createSigV4Signer, type CredentialsProvider } from '../transport/sigv4.ts';
 import { deliverBatch, type BatchRecord, type DeliverDeps } from './deliver.ts';
@@ -61,6 +62,16 @@ export function createSinks(config: DeliverConfig, clock: RetryClock, deps: { cr
   return sinks;
 }
 
+/**
+ * A FIFO DLQ (the FIFO deployment variant) refuses messages without a group id. Dead letters need no order among
+ * themselves; a content hash as deduplication id makes a retried send of the same dead letter a no-op.
+ */
+function forFifo(message: QueueMessage): QueueMessage {
+  const hash = createHash('sha256').update(message.body);
+  for (const [k, v] of Object.entries(message.attributes ?? {})) hash.update(`\u0000${k}=${v.StringValue ?? ''}`);
+  return { ...message, groupId: 'dead-letters', deduplicationId: hash.digest('hex') };
+}
+
 export function createDeliverRuntime(env: Env, deps: { sqs?: SQSClient; log?: Logger; clock?: RetryClock; credentials?: CredentialsProvider } = {}): DeliverRuntime {
   const config = loadDeliverConfig(env);
   const clock = deps.clock ?? SYSTEM_CLOCK;
@@ -76,7 +87,7 @@ export function createDeliverRuntime(env: Env, deps: { sqs?: SQSClient; log?: Lo
       ? {
           deadLetter: async (messages) => {
             sqs ??= createSqsClient({ ...(config.region ? { region: config.region } : {}), ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) });
-            await sendMessages(sqs, dlqUrl, messages);
+            await sendMessages(sqs, dlqUrl, dlqUrl.endsWith('.fifo') ? messages.map(forFifo) : messages);
           },
         }
       : {}),
