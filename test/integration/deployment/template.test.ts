@@ -207,12 +207,21 @@ describe('IAM', () => {
     'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/beam-prom-relay-${stage}-${name}:*`,
   });
 
-  it('lets ingest write its own log group and send to its queue, nothing else', () => {
+  it('lets ingest write its own log group, send to its queue and to its failed-events queue, nothing else', () => {
     const statements = roleStatements(dev, 'IngestRole').map(({ Effect, Action, Resource }) => ({ Effect, Action: asList(Action), Resource }));
     assert.deepEqual(statements, [
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroup('dev', 'ingest') },
       { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: getAtt('EnvelopeQueue', 'Arn') },
+      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: getAtt('FailedEventsQueue', 'Arn') },
     ]);
+  });
+
+  it('keeps job events ingest could not enqueue: two async retries, then the failed-events queue', () => {
+    const config = resource(dev, 'IngestEventInvokeConfig', 'AWS::Lambda::EventInvokeConfig').Properties;
+    assert.deepEqual(config.FunctionName, { Ref: 'IngestLambdaFunction' });
+    assert.equal(config.MaximumRetryAttempts, 2);
+    assert.deepEqual(config.DestinationConfig, { OnFailure: { Destination: getAtt('FailedEventsQueue', 'Arn') } });
+    assert.equal(resource(dev, 'FailedEventsQueue', 'AWS::SQS::Queue').Properties.MessageRetentionPeriod, 1209600);
   });
 
   it('lets deliver consume its queue, send to the DLQ and write its log group, and no AMP without SigV4', () => {
@@ -303,6 +312,9 @@ describe('operations', () => {
     const dlq = alarm(dev, 'DeadLetterAlarm');
     assert.deepEqual([dlq.Namespace, dlq.MetricName, dlq.ComparisonOperator, dlq.Threshold], ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'GreaterThanThreshold', 0]);
     assert.deepEqual(dlq.Dimensions, [{ Name: 'QueueName', Value: getAtt('DeadLetterQueue', 'QueueName') }]);
+    const failedEvents = alarm(dev, 'FailedEventsAlarm');
+    assert.deepEqual([failedEvents.MetricName, failedEvents.Threshold], ['ApproximateNumberOfMessagesVisible', 0]);
+    assert.deepEqual(failedEvents.Dimensions, [{ Name: 'QueueName', Value: getAtt('FailedEventsQueue', 'QueueName') }]);
     const age = alarm(dev, 'QueueAgeAlarm');
     assert.deepEqual([age.MetricName, age.Threshold], ['ApproximateAgeOfOldestMessage', 900]);
     assert.deepEqual(age.Dimensions, [{ Name: 'QueueName', Value: getAtt('EnvelopeQueue', 'QueueName') }]);
