@@ -1,4 +1,5 @@
 import type { Label } from '../model/series.ts';
+import { ProtoWriter, allocBytes } from './protobuf-writer.ts';
 
 /**
  * One trie node per label-set prefix. Nearly every node sees one label name at its depth (labels are sorted
@@ -11,7 +12,8 @@ interface Node {
   firstChild: Node | undefined;
   otherValues: Map<string, Node> | undefined;
   otherNames: Map<string, Map<string, Node>> | undefined;
-  bytes: Uint8Array | undefined;
+  /** Id of the set ending here, or -1. */
+  id: number;
 }
 
 function newNode(): Node {
@@ -21,35 +23,49 @@ function newNode(): Node {
     firstChild: undefined,
     otherValues: undefined,
     otherNames: undefined,
-    bytes: undefined,
+    id: -1,
   };
 }
 
 /** Rough heap cost of a node and its map entry, so that the bound also holds for many small label sets. */
-const NODE_OVERHEAD_BYTES = 160;
+const NODE_OVERHEAD_BYTES = 120;
+
+/** How a label set is encoded: its size first, then the bytes written into exactly that much room. */
+export interface LabelSetEncoding {
+  size(labels: readonly Label[]): number;
+  write(labels: readonly Label[], w: ProtoWriter): void;
+}
 
 /**
  * Bytes encoded once per distinct label set, reused across requests. Beam jobs push the same series every few
- * seconds, so the deliver Lambda encodes the same label sets over and over; finding a set pair by pair in a
- * trie and copying its bytes is several times cheaper than writing its strings again. Bounded: the whole cache
- * is dropped once it holds `maxBytes`.
+ * seconds, so the deliver Lambda encodes the same label sets over and over; copying their bytes is several
+ * times cheaper than writing their strings again.
  *
- * A set met again as the very same array (the deliver merge hands out one array per series, batch after batch; a
- * retried or split request reuses its arrays) is found by identity first, without walking the trie. Those entries
- * live as long as the caller keeps the array, so they are not counted against the bound.
+ * A set met again as the very same array (the deliver merge hands out one array per series, batch after batch;
+ * a retried or split request reuses its arrays) is found by identity; any other is found pair by pair in a trie.
+ * The bytes of all sets lie in one arena, in the order the sets were first met, and a set is known by a number:
+ * looking one up touches no per-set object, and the copies of consecutive series read memory in order.
+ *
+ * Label arrays must not be changed once encoded. Bounded: `trim`, called between requests, drops everything once
+ * the arena and the trie hold more than `maxBytes`; within a request, ids stay valid.
  */
 export class EncodedLabelSetCache {
   private root = newNode();
+  private byIdentity = new WeakMap<readonly Label[], number>();
+  private arena: Uint8Array = new Uint8Array(0);
+  private used = 0;
+  private offsets = new Int32Array(1024);
+  private lengths = new Int32Array(1024);
+  private count = 0;
   private heldBytes = 0;
-  private byIdentity = new WeakMap<readonly Label[], Uint8Array>();
 
   constructor(
-    private readonly encode: (labels: readonly Label[]) => Uint8Array,
+    private readonly encoding: LabelSetEncoding,
     private readonly maxBytes: number,
   ) {}
 
-  /** The encoding of `labels`, from the cache or freshly made. */
-  get(labels: readonly Label[]): Uint8Array {
+  /** The id of `labels`' bytes, from the cache or freshly encoded; valid until the next `trim`. */
+  get(labels: readonly Label[]): number {
     const known = this.byIdentity.get(labels);
     if (known !== undefined) return known;
     let node = this.root;
@@ -61,28 +77,61 @@ export class EncodedLabelSetCache {
       }
       node = next ?? this.child(node, name, value);
     }
-    const bytes = node.bytes ?? this.fill(node, labels);
-    this.byIdentity.set(labels, bytes);
-    return bytes;
+    const id = node.id >= 0 ? node.id : (node.id = this.add(labels));
+    this.byIdentity.set(labels, id);
+    return id;
+  }
+
+  /** Bytes of the set `id`. */
+  length(id: number): number {
+    return this.lengths[id]!;
+  }
+
+  /** Copies the bytes of the set `id` into `w`. */
+  copyTo(id: number, w: ProtoWriter): void {
+    const offset = this.offsets[id]!;
+    w.raw(this.arena.subarray(offset, offset + this.lengths[id]!));
+  }
+
+  /** Drops everything if the cache holds more than its bound. */
+  trim(): void {
+    if (this.heldBytes > this.maxBytes) this.clear();
   }
 
   /** Drops every entry. */
   clear(): void {
-    this.clearTrie();
-    this.byIdentity = new WeakMap();
-  }
-
-  private clearTrie(): void {
     this.root = newNode();
+    this.byIdentity = new WeakMap();
+    this.arena = new Uint8Array(0);
+    this.used = 0;
+    this.count = 0;
     this.heldBytes = 0;
   }
 
-  private fill(node: Node, labels: readonly Label[]): Uint8Array {
-    const bytes = this.encode(labels);
-    this.heldBytes += bytes.length;
-    if (this.heldBytes > this.maxBytes) this.clearTrie();
-    else node.bytes = bytes;
-    return bytes;
+  private add(labels: readonly Label[]): number {
+    const size = this.encoding.size(labels);
+    this.heldBytes += size;
+    if (this.used + size > this.arena.length) {
+      const grown = allocBytes(Math.max(64 * 1024, this.arena.length * 2, this.used + size));
+      grown.set(this.arena.subarray(0, this.used));
+      this.arena = grown;
+    }
+    if (this.count === this.offsets.length) {
+      const offsets = new Int32Array(this.count * 2);
+      const lengths = new Int32Array(this.count * 2);
+      offsets.set(this.offsets);
+      lengths.set(this.lengths);
+      this.offsets = offsets;
+      this.lengths = lengths;
+    }
+    const w = new ProtoWriter(this.arena.subarray(this.used, this.used + size), true);
+    this.encoding.write(labels, w);
+    w.finish();
+    const id = this.count++;
+    this.offsets[id] = this.used;
+    this.lengths[id] = size;
+    this.used += size;
+    return id;
   }
 
   /** The child for `name=value`, made if missing (the slow path of `get`). */

@@ -2,9 +2,11 @@
  * The few protobuf wire-format primitives the remote-write encoders need
  * (https://protobuf.dev/programming-guides/encoding/).
  *
- * The encoders work in two passes: they first compute every message size, then write once into a buffer of
- * exactly that size. Length prefixes are therefore known before the bytes they cover, no intermediate buffers
- * or per-field objects are created, and `finish()` checks that the two passes agreed.
+ * Length prefixes come before the bytes they cover. Either a sizing pass computes every message size and the
+ * write pass fills a buffer of exactly that size (`finish()` checks that the two agreed), or the writer reserves
+ * the varint of a guessed length and settles it once the message is written (`beginLength`/`endLength`),
+ * moving the message in the rare case the guess had another varint size. No intermediate buffers or per-field
+ * objects are created either way.
  */
 
 export const WIRE_VARINT = 0;
@@ -77,7 +79,7 @@ export function allocBytes(size: number): Uint8Array {
 }
 
 /** Buffers above this size are not kept for reuse, so one huge request does not pin its memory for good. */
-const SCRATCH_MAX_BYTES = 8 * 1024 * 1024;
+const SCRATCH_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * One buffer reused for bytes that are consumed before the next call (the protobuf bytes that snappy reads
@@ -86,15 +88,22 @@ const SCRATCH_MAX_BYTES = 8 * 1024 * 1024;
 export class ScratchBuffer {
   private storage: Uint8Array = new Uint8Array(0);
 
-  /** A view of `size` bytes, valid until the next call. */
-  view(size: number): Uint8Array {
+  /** The whole buffer, at least `size` bytes, valid until the next call. */
+  take(size: number): Uint8Array {
     if (size > SCRATCH_MAX_BYTES) return allocBytes(size);
-    if (this.storage.length < size) this.storage = allocBytes(Math.max(size, this.storage.length * 2));
-    return this.storage.subarray(0, size);
+    if (this.storage.length < size) {
+      this.storage = allocBytes(Math.min(SCRATCH_MAX_BYTES, Math.max(size, this.storage.length * 2)));
+    }
+    return this.storage;
+  }
+
+  /** A view of exactly `size` bytes, valid until the next call. */
+  view(size: number): Uint8Array {
+    return this.take(size).subarray(0, size);
   }
 }
 
-/** Writes protobuf fields forward into a buffer of exactly the size computed beforehand. */
+/** Writes protobuf fields forward into a buffer sized beforehand. */
 export class ProtoWriter {
   // A plain Uint8Array: element stores into a Buffer (a subclass) are markedly slower in V8.
   readonly buf: Uint8Array;
@@ -103,7 +112,7 @@ export class ProtoWriter {
   /** Set when a pass that assumed ASCII met another char: the bytes are unusable, encode again exactly. */
   sawNonAscii = false;
 
-  /** `buf` must have exactly the computed size (`allocBytes` or a `ScratchBuffer` view). */
+  /** `buf` has exactly the computed size, or an upper bound of it (then take the bytes with `written()`). */
   constructor(
     buf: Uint8Array,
     readonly exact: boolean,
@@ -133,6 +142,21 @@ export class ProtoWriter {
   int64(n: number): void {
     if (n >= 0 && n < 0x80000000) {
       this.uint32(n);
+      return;
+    }
+    if (n >= 34359738368 && n < 4398046511104) {
+      // 2^35 ≤ n < 2^42, six bytes: every millisecond timestamp from 1971 to 2109, unrolled.
+      const lo = n >>> 0;
+      const hi = (n - lo) / 4294967296;
+      const buf = this.buf;
+      const pos = this.pos;
+      buf[pos] = (lo & 0x7f) | 0x80;
+      buf[pos + 1] = ((lo >>> 7) & 0x7f) | 0x80;
+      buf[pos + 2] = ((lo >>> 14) & 0x7f) | 0x80;
+      buf[pos + 3] = ((lo >>> 21) & 0x7f) | 0x80;
+      buf[pos + 4] = (lo >>> 28) | ((hi & 0x07) << 4) | 0x80;
+      buf[pos + 5] = hi >>> 3;
+      this.pos = pos + 6;
       return;
     }
     // Split into 32-bit halves of the two's complement; ToUint32 keeps the low word of an integral double.
@@ -180,6 +204,37 @@ export class ProtoWriter {
       utf8.encodeInto(s, buf.subarray(pos, pos + byteLength));
     }
     this.pos = pos + byteLength;
+  }
+
+  /**
+   * Reserves the length varint of a message about `guess` bytes long and returns where it starts; the message
+   * follows, then `endLength` with that position writes the true length.
+   */
+  beginLength(guess: number): number {
+    const at = this.pos;
+    this.pos = at + uint32Size(guess);
+    return at;
+  }
+
+  /** Writes the length of the message that began at `at` (see `beginLength`), moving it if the guess was off. */
+  endLength(at: number, guess: number): void {
+    const reserved = uint32Size(guess);
+    const start = at + reserved;
+    const length = this.pos - start;
+    const needed = uint32Size(length);
+    if (needed !== reserved) {
+      this.buf.copyWithin(at + needed, start, this.pos);
+      this.pos += needed - reserved;
+    }
+    const end = this.pos;
+    this.pos = at;
+    this.uint32(length);
+    this.pos = end;
+  }
+
+  /** The bytes written so far, as a view (for a buffer sized by an upper bound). */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
   }
 
   /** The encoded message; throws if the sizing and writing passes disagree. */

@@ -46,19 +46,29 @@ export function samplesSize(samples: readonly Sample[]): number {
   return size;
 }
 
-/** Writes the `TimeSeries.samples` fields, sized by `samplesSize`. */
+/** At most 20 bytes (9 for the value, 11 for the timestamp): a `Sample`'s length varint is always one byte. */
+export const MAX_SAMPLE_FIELD_BYTES = 2 + 20;
+
+/** Writes one `TimeSeries.samples` field. */
+export function writeSample(w: ProtoWriter, value: number, timestampMs: number): void {
+  w.byte(TIMESERIES_SAMPLES);
+  // The one-byte length is filled in after the fields, which saves sizing the sample first.
+  const at = w.pos++;
+  if (!isDefaultDouble(value)) {
+    w.byte(SAMPLE_VALUE);
+    w.double(value);
+  }
+  if (timestampMs !== 0) {
+    w.byte(SAMPLE_TIMESTAMP);
+    w.int64(timestampMs);
+  }
+  w.buf[at] = w.pos - at - 1;
+}
+
+/** Writes the `TimeSeries.samples` fields (as many bytes as `samplesSize` says). */
 export function writeSamples(w: ProtoWriter, samples: readonly Sample[]): void {
   for (let i = 0; i < samples.length; i++) {
     const { value, timestampMs } = samples[i]!;
-    w.byte(TIMESERIES_SAMPLES);
-    w.uint32(sampleSize(value, timestampMs));
-    if (!isDefaultDouble(value)) {
-      w.byte(SAMPLE_VALUE);
-      w.double(value);
-    }
-    if (timestampMs !== 0) {
-      w.byte(SAMPLE_TIMESTAMP);
-      w.int64(timestampMs);
-    }
+    writeSample(w, value, timestampMs);
   }
 }

@@ -1,35 +1,50 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EncodedLabelSetCache } from '../../../lib/encoders/label-set-cache.ts';
+import { ProtoWriter, allocBytes } from '../../../lib/encoders/protobuf-writer.ts';
 import type { Label } from '../../../lib/model/series.ts';
 
-function countingCache(maxBytes: number) {
+/** A cache whose encoding is `name=value,…` as text, recording every set it encodes. */
+function textCache(maxBytes: number) {
   const encoded: string[] = [];
-  const cache = new EncodedLabelSetCache((labels) => {
-    const text = labels.map((l) => `${l.name}=${l.value}`).join(',');
-    encoded.push(text);
-    return new TextEncoder().encode(text);
-  }, maxBytes);
-  return { cache, encoded };
+  const asText = (labels: readonly Label[]) => labels.map((l) => `${l.name}=${l.value}`).join(',');
+  const cache = new EncodedLabelSetCache(
+    {
+      size: (labels) => Buffer.byteLength(asText(labels)),
+      write: (labels, w) => {
+        encoded.push(asText(labels));
+        for (const byte of Buffer.from(asText(labels))) w.byte(byte);
+      },
+    },
+    maxBytes,
+  );
+  const bytesOf = (id: number) => {
+    const w = new ProtoWriter(allocBytes(cache.length(id)), true);
+    cache.copyTo(id, w);
+    return Buffer.from(w.finish()).toString();
+  };
+  return { cache, encoded, bytesOf };
 }
 
-const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const labels = (...pairs: [string, string][]): Label[] => pairs.map(([name, value]) => ({ name, value }));
 
 describe('encoded label-set cache', () => {
-  it('encodes a label set once and serves equal sets from the cache', () => {
-    const { cache, encoded } = countingCache(1 << 20);
+  it('encodes a label set once and serves equal sets, as the same array or another, from the cache', () => {
+    const { cache, encoded, bytesOf } = textCache(1 << 20);
+    const set = labels(['__name__', 'up'], ['job', 'a']);
 
-    const first = cache.get(labels(['__name__', 'up'], ['job', 'a']));
-    const again = cache.get(labels(['__name__', 'up'], ['job', 'a']));
+    const first = cache.get(set);
+    const sameArray = cache.get(set);
+    const equalArray = cache.get(labels(['__name__', 'up'], ['job', 'a']));
 
-    assert.equal(text(first), '__name__=up,job=a');
-    assert.equal(again, first);
+    assert.equal(bytesOf(first), '__name__=up,job=a');
+    assert.equal(sameArray, first);
+    assert.equal(equalArray, first);
     assert.deepEqual(encoded, ['__name__=up,job=a']);
   });
 
   it('tells apart sets that differ in a value, a name, or length (a prefix of another)', () => {
-    const { cache } = countingCache(1 << 20);
+    const { cache, bytesOf } = textCache(1 << 20);
     const sets = [
       labels(['__name__', 'up'], ['job', 'a']),
       labels(['__name__', 'up'], ['job', 'b']),
@@ -39,8 +54,8 @@ describe('encoded label-set cache', () => {
       labels(),
     ];
 
-    const results = sets.map((set) => text(cache.get(set)));
-    const again = sets.map((set) => text(cache.get(set)));
+    const results = sets.map((set) => bytesOf(cache.get(set)));
+    const again = sets.map((set) => bytesOf(cache.get(structuredClone(set))));
 
     assert.deepEqual(results, [
       '__name__=up,job=a',
@@ -53,13 +68,28 @@ describe('encoded label-set cache', () => {
     assert.deepEqual(again, results);
   });
 
-  it('drops everything once it holds more than its bound, and still answers correctly', () => {
-    const { cache, encoded } = countingCache(2_000);
+  it('keeps every id of a request valid past its bound, and drops everything at the next trim', () => {
+    const { cache, encoded, bytesOf } = textCache(2_000);
+    const sets = Array.from({ length: 50 }, (_, i) => labels(['__name__', 'm'], ['i', String(i)]));
 
-    for (let i = 0; i < 50; i++) cache.get(labels(['__name__', 'm'], ['i', String(i)]));
-    const answer = text(cache.get(labels(['__name__', 'm'], ['i', '0'])));
+    const ids = sets.map((set) => cache.get(set));
+    const texts = ids.map(bytesOf);
+    cache.trim();
+    const afterTrim = bytesOf(cache.get(sets[0]!));
 
-    assert.equal(answer, '__name__=m,i=0');
+    assert.deepEqual(texts, sets.map((_, i) => `__name__=m,i=${i}`));
+    assert.equal(afterTrim, '__name__=m,i=0');
     assert.equal(encoded.length, 51, 'the first set was dropped with the rest and encoded again');
+  });
+
+  it('keeps everything at a trim while under its bound', () => {
+    const { cache, encoded } = textCache(1 << 20);
+    const set = labels(['__name__', 'up']);
+
+    cache.get(set);
+    cache.trim();
+    cache.get(labels(['__name__', 'up']));
+
+    assert.equal(encoded.length, 1);
   });
 });
