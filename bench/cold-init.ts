@@ -33,6 +33,7 @@ const PROBES = {
 
 type FunctionName = keyof typeof PROBES;
 
+/** Builds both functions with scripts/build.mjs into .tmp/bench/dist and returns each bundle's path. */
 export function buildBundles(): Record<FunctionName, string> {
   const outdir = join(ROOT, '.tmp', 'bench', 'dist');
   mkdirSync(outdir, { recursive: true });
@@ -63,8 +64,7 @@ const reply = await handler(${JSON.stringify(event)});
 process.stdout.write('\\n' + JSON.stringify(reply) + '\\n');`;
 }
 
-export function coldInitRows(rounds: number): Row[] {
-  const files = buildBundles();
+export function coldInitRows(files: Record<FunctionName, string>, rounds: number): Row[] {
   const names = Object.keys(PROBES) as FunctionName[];
   const bare: number[] = [];
   const init: Record<FunctionName, number[]> = { ingest: [], deliver: [] };

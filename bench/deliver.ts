@@ -12,10 +12,17 @@ import { loadDeliverConfig } from '../lib/config/deliver.ts';
 import { compressWriteRequestV1, REMOTE_WRITE_V1_HEADERS } from '../lib/encoders/remote-write-v1.ts';
 import { planRequests, toWriteRequest } from '../lib/deliver/merge.ts';
 import { createDispatcher } from '../lib/transport/http.ts';
-import type { ChildMessage, ParentMessage } from './deliver-child.ts';
 import { median } from './measure.ts';
 import { fixed, perSecond, times, type Row } from './report.ts';
+import type { BatchRecord } from '../lib/deliver/deliver.ts';
 import { deliverBatch, mergedSeries, PUSH_PERIOD_MS, SERIES_PER_PUSH } from './workload.ts';
+
+type ParentMessage = { type: 'run'; records: BatchRecord[] } | { type: 'exit' };
+type ChildMessage =
+  | { type: 'ready' }
+  | { type: 'result'; ms: number; cpuMs: number; failed: number; records: number }
+  | { type: 'done'; maxRssBytes: number }
+  | { type: 'error'; message: string };
 
 export interface DeliverOptions {
   jobs: number;
@@ -42,9 +49,14 @@ class Child {
   private pending: { resolve: (m: ChildMessage) => void; reject: (e: Error) => void } | undefined;
   private readonly process: ChildProcess;
 
-  constructor(env: NodeJS.ProcessEnv) {
-    // process.execArgv carries tsx's loader, so the child runs the TypeScript sources as this process does.
-    this.process = fork(fileURLToPath(new URL('./deliver-child.ts', import.meta.url)), [], { env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  constructor(bundle: string, env: NodeJS.ProcessEnv) {
+    // Plain node, without this process' TypeScript loader: the child runs the built bundle as Lambda would.
+    this.process = fork(fileURLToPath(new URL('./deliver-child.mjs', import.meta.url)), [bundle], {
+      env,
+      execArgv: [],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     this.process.on('message', (m: ChildMessage) => this.settle()?.resolve(m));
     this.process.on('exit', (code, signal) => this.settle()?.reject(new Error(`bench: the deliver child exited (${code ?? signal}) before answering`)));
   }
@@ -96,7 +108,8 @@ async function postAll(url: string, bodies: readonly Uint8Array[], concurrency: 
   return performance.now() - started;
 }
 
-export async function deliverRows(options: DeliverOptions): Promise<DeliverFigures> {
+/** `bundle`: the built deliver handler (dist/deliver/index.mjs). */
+export async function deliverRows(bundle: string, options: DeliverOptions): Promise<DeliverFigures> {
   const { jobs, pushes } = options;
   const vm = await startVictoriaMetrics();
   const env: NodeJS.ProcessEnv = {
@@ -107,7 +120,7 @@ export async function deliverRows(options: DeliverOptions): Promise<DeliverFigur
     BENCH_JOBS: String(jobs),
     BENCH_PUSHES: String(pushes),
   };
-  const child = new Child(env);
+  const child = new Child(bundle, env);
   const dispatcher = createDispatcher();
   try {
     const ready = await child.next();
@@ -122,7 +135,7 @@ export async function deliverRows(options: DeliverOptions): Promise<DeliverFigur
     const handlerCpuMs: number[] = [];
     const limitMs: number[] = [];
     for (let r = 0; r < options.warmupRounds + options.rounds; r++) {
-      const result = await child.ask({ type: 'run', startMs });
+      const result = await child.ask({ type: 'run', records: deliverBatch(jobs, pushes, startMs) });
       startMs += runSpanMs;
       if (result.type !== 'result') throw new Error(`bench: unexpected message from the deliver child: ${result.type}`);
       if (result.failed > 0) throw new Error(`bench: the deliver handler reported ${result.failed} of ${result.records} messages failed`);

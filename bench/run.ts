@@ -9,7 +9,7 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { coldInitRows } from './cold-init.ts';
+import { buildBundles, coldInitRows } from './cold-init.ts';
 import { costRow } from './cost.ts';
 import { DELIVER_BATCH, deliverRows, type DeliverFigures } from './deliver.ts';
 import { ENCODE_SIZES, remoteWriteRows, textExpositionRow, type EncodeSize } from './encode.ts';
@@ -80,13 +80,15 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     log('bench: ingest…');
     ingest = await ingestRow(o.ingest);
   }
-  if (o.groups.has('deliver')) {
+  // Deliver and cold init run the bundles Lambda would run, built afresh from this tree.
+  const bundles = o.groups.has('deliver') || o.groups.has('cold') ? (log('bench: building the bundles…'), buildBundles()) : undefined;
+  if (bundles && o.groups.has('deliver')) {
     log('bench: deliver → VictoriaMetrics…');
-    deliver = await deliverRows(o.deliver);
+    deliver = await deliverRows(bundles.deliver, o.deliver);
   }
-  if (o.groups.has('cold')) {
-    log('bench: build and cold init…');
-    cold = coldInitRows(o.coldRounds);
+  if (bundles && o.groups.has('cold')) {
+    log('bench: cold init…');
+    cold = coldInitRows(bundles, o.coldRounds);
   }
 
   const rows: Row[] = [...vsReference, ...vsFloor, ...(text ? [text] : []), ...(deliver ? [deliver.rows[0]!] : []), ...(ingest ? [ingest.row] : []), ...cold, ...(deliver ? [deliver.rows[1]!] : [])];
