@@ -122,7 +122,15 @@ export async function textExpositionRow(jobs: number, timing: TimingOptions): Pr
   if (lines(oursText) !== series || lines(theirs) !== series) {
     throw new Error(`bench: expected ${series} sample lines, ours has ${lines(oursText)}, prom-client ${lines(theirs)}`);
   }
-  const t = await timeInterleaved({ ours: () => encodeTextExposition(families), reference: () => registry.metrics() }, timing);
+  // Both bodies are taken as they go on the wire: a string built by concatenation is a rope until something reads
+  // it, and the sender always does (Buffer.byteLength flattens it, as the HTTP client's conversion would).
+  const t = await timeInterleaved(
+    {
+      ours: () => Buffer.byteLength(encodeTextExposition(families)),
+      reference: async () => Buffer.byteLength(await registry.metrics()),
+    },
+    timing,
+  );
   return {
     row: `text exposition encode, ${series.toLocaleString('en-US')} series (9 labels)`,
     ours: perSecond(series / (t.ours.median / 1000), 'series/s'),
