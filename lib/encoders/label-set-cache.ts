@@ -1,34 +1,6 @@
 import type { Label } from '../model/series.ts';
+import { LabelTrie, TRIE_NODE_BYTES } from './label-trie.ts';
 import { ProtoWriter, allocBytes } from './protobuf-writer.ts';
-
-/**
- * One trie node per label-set prefix. Nearly every node sees one label name at its depth (labels are sorted
- * and the series of a job share their names) and many see one value (job, namespace), so the first name and
- * the first value get direct slots; maps are made only for the others.
- */
-interface Node {
-  name: string | undefined;
-  firstValue: string | undefined;
-  firstChild: Node | undefined;
-  otherValues: Map<string, Node> | undefined;
-  otherNames: Map<string, Map<string, Node>> | undefined;
-  /** Id of the set ending here, or -1. */
-  id: number;
-}
-
-function newNode(): Node {
-  return {
-    name: undefined,
-    firstValue: undefined,
-    firstChild: undefined,
-    otherValues: undefined,
-    otherNames: undefined,
-    id: -1,
-  };
-}
-
-/** Rough heap cost of a node and its map entry, so that the bound also holds for many small label sets. */
-const NODE_OVERHEAD_BYTES = 120;
 
 /** How a label set is encoded: its size first, then the bytes written into exactly that much room. */
 export interface LabelSetEncoding {
@@ -50,7 +22,7 @@ export interface LabelSetEncoding {
  * the arena and the trie hold more than `maxBytes`; within a request, ids stay valid.
  */
 export class EncodedLabelSetCache {
-  private root = newNode();
+  private readonly trie = new LabelTrie<number>();
   private byIdentity = new WeakMap<readonly Label[], number>();
   private arena: Uint8Array = new Uint8Array(0);
   private used = 0;
@@ -68,16 +40,13 @@ export class EncodedLabelSetCache {
   get(labels: readonly Label[]): number {
     const known = this.byIdentity.get(labels);
     if (known !== undefined) return known;
-    let node = this.root;
+    const trie = this.trie;
+    let node = trie.root;
     for (let i = 0; i < labels.length; i++) {
       const { name, value } = labels[i]!;
-      let next: Node | undefined;
-      if (node.name === name) {
-        next = node.firstValue === value ? node.firstChild : node.otherValues?.get(value);
-      }
-      node = next ?? this.child(node, name, value);
+      node = trie.step(node, name, value);
     }
-    const id = node.id >= 0 ? node.id : (node.id = this.add(labels));
+    const id = (node.payload ??= this.add(labels));
     this.byIdentity.set(labels, id);
     return id;
   }
@@ -95,12 +64,12 @@ export class EncodedLabelSetCache {
 
   /** Drops everything if the cache holds more than its bound. */
   trim(): void {
-    if (this.heldBytes > this.maxBytes) this.clear();
+    if (this.heldBytes + this.trie.nodes * TRIE_NODE_BYTES > this.maxBytes) this.clear();
   }
 
   /** Drops every entry. */
   clear(): void {
-    this.root = newNode();
+    this.trie.clear();
     this.byIdentity = new WeakMap();
     this.arena = new Uint8Array(0);
     this.used = 0;
@@ -132,38 +101,5 @@ export class EncodedLabelSetCache {
     this.lengths[id] = size;
     this.used += size;
     return id;
-  }
-
-  /** The child for `name=value`, made if missing (the slow path of `get`). */
-  private child(node: Node, name: string, value: string): Node {
-    if (node.name === undefined) {
-      node.name = name;
-      node.firstValue = value;
-      return (node.firstChild = this.newChild());
-    }
-    let values: Map<string, Node>;
-    if (node.name === name) {
-      if (node.firstValue === value) return node.firstChild!;
-      values = node.otherValues ??= new Map();
-    } else {
-      node.otherNames ??= new Map();
-      let byName = node.otherNames.get(name);
-      if (byName === undefined) {
-        byName = new Map();
-        node.otherNames.set(name, byName);
-      }
-      values = byName;
-    }
-    let next = values.get(value);
-    if (next === undefined) {
-      next = this.newChild();
-      values.set(value, next);
-    }
-    return next;
-  }
-
-  private newChild(): Node {
-    this.heldBytes += NODE_OVERHEAD_BYTES;
-    return newNode();
   }
 }

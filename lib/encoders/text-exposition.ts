@@ -3,6 +3,7 @@
  * (https://prometheus.io/docs/instrumenting/exposition_formats/#text-format-details).
  */
 import type { Labels, MetricFamily, MetricType } from '../model/series.ts';
+import { LabelTrie, TRIE_NODE_BYTES, type TrieNode } from './label-trie.ts';
 
 /** `Content-Type` of a text exposition body. */
 export const TEXT_EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -105,31 +106,61 @@ export function formatSampleValue(v: number): string {
   return v > 0 ? '+Inf' : v < 0 ? '-Inf' : 'NaN';
 }
 
-/** `{a="1",b="2"}` with names in sorted order and empty values left out (an empty value means no label). */
-function formatLabels(labels: Labels): string {
+/** `name{a="1",b="2"} ` with label names in sorted order and empty values left out (an empty value means no label). */
+function renderSeries(name: string, names: readonly string[], labels: Labels): string {
   let out = '';
+  for (const label of names) {
+    const value = labels[label]!;
+    if (value === '') continue;
+    out += (out === '' ? '{' : ',') + label + '="' + escapeLabelValue(value) + '"';
+  }
+  return name + (out === '' ? ' ' : out + '} ');
+}
+
+/**
+ * The rendered `name{labels} ` of every series met, kept across calls in a trie of its name and label pairs:
+ * the Pushgateway gets the same series push after push, and finding a series' text is several times cheaper
+ * than escaping and joining its labels again. Bounded: dropped whole, between calls, once it holds
+ * `SERIES_TEXT_MAX_BYTES`.
+ */
+const seriesText = new LabelTrie<string>();
+let seriesTextChars = 0;
+const SERIES_TEXT_MAX_BYTES = 16 * 1024 * 1024;
+
+function trimSeriesText(): void {
+  if (seriesTextChars * 2 + seriesText.nodes * TRIE_NODE_BYTES > SERIES_TEXT_MAX_BYTES) {
+    seriesText.clear();
+    seriesTextChars = 0;
+  }
+}
+
+function seriesPrefix(name: string, labels: Labels): string {
+  let node = seriesText.step(seriesText.root, '__name__', name);
   let previous = '';
   // for-in walks the names without allocating an array; label names are never integer-like, so it yields them
   // in insertion order, and only a set not inserted in order pays for a sort.
-  for (const name in labels) {
-    if (name < previous) return formatUnsortedLabels(labels);
-    previous = name;
-    const value = labels[name]!;
-    if (value === '') continue;
-    out += (out === '' ? '{' : ',') + name + '="' + escapeLabelValue(value) + '"';
+  for (const label in labels) {
+    if (label < previous) return unsortedSeriesPrefix(name, labels);
+    previous = label;
+    const value = labels[label]!;
+    if (value !== '') node = seriesText.step(node, label, value);
   }
-  return out === '' ? out : out + '}';
+  return node.payload ?? keep(node, renderSeries(name, Object.keys(labels), labels));
 }
 
-function formatUnsortedLabels(labels: Labels): string {
+function unsortedSeriesPrefix(name: string, labels: Labels): string {
   const names = Object.keys(labels).sort();
-  let out = '';
-  for (const name of names) {
-    const value = labels[name]!;
-    if (value === '') continue;
-    out += (out === '' ? '{' : ',') + name + '="' + escapeLabelValue(value) + '"';
+  let node = seriesText.step(seriesText.root, '__name__', name);
+  for (const label of names) {
+    const value = labels[label]!;
+    if (value !== '') node = seriesText.step(node, label, value);
   }
-  return out === '' ? out : out + '}';
+  return node.payload ?? keep(node, renderSeries(name, names, labels));
+}
+
+function keep(node: TrieNode<string>, text: string): string {
+  seriesTextChars += text.length;
+  return (node.payload = text);
 }
 
 /**
@@ -139,6 +170,7 @@ function formatUnsortedLabels(labels: Labels): string {
  * left out.
  */
 export function encodeTextExposition(families: readonly ExpositionFamily[]): string {
+  trimSeriesText();
   let out = '';
   for (const { name, family, chunks } of blocksOf(families)) {
     if (family.help) out += '# HELP ' + name + ' ' + escapeHelp(family.help) + '\n';
@@ -146,7 +178,7 @@ export function encodeTextExposition(families: readonly ExpositionFamily[]): str
     for (const samples of chunks) {
       for (let i = 0; i < samples.length; i++) {
         const { name: sampleName, labels, value } = samples[i]!;
-        out += sampleName + formatLabels(labels) + ' ' + formatSampleValue(value) + '\n';
+        out += seriesPrefix(sampleName, labels) + formatSampleValue(value) + '\n';
       }
     }
   }

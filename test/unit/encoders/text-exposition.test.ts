@@ -82,6 +82,18 @@ describe('text exposition encoder', () => {
     );
   });
 
+  it('renders a series met again exactly as the first time, and a series with a changed label anew', () => {
+    const families = (step: string) => [gauge('g', [{ name: 'g', labels: { job: 'j', step }, value: 1 }])];
+
+    const first = encodeTextExposition(families('a "quoted" step'));
+    const again = encodeTextExposition(structuredClone(families('a "quoted" step')));
+    const changed = encodeTextExposition(families('another'));
+
+    assert.equal(again, first);
+    assert.equal(first, '# HELP g Help.\n# TYPE g gauge\ng{job="j",step="a \\"quoted\\" step"} 1\n');
+    assert.equal(changed, '# HELP g Help.\n# TYPE g gauge\ng{job="j",step="another"} 1\n');
+  });
+
   it('returns an empty body for no families', () => {
     assert.equal(encodeTextExposition([]), '');
   });
