@@ -29,6 +29,8 @@ export interface ScenarioResult extends Accounting {
     invocations: number;
     /** Messages received, redeliveries included. */
     received: number;
+    /** Messages left on the queue by a batchItemFailures entry or a failed invocation. */
+    failed: number;
     /** Distinct messages put on the queue (ingest's, plus the copies of fault 7). */
     enqueued: number;
     /** Invocations that threw or that the poller cut off at the function timeout (Lambda would have killed them). */
@@ -141,7 +143,7 @@ function detailRow(o: ScenarioOutcome): string[] {
     o.title,
     o.injected,
     `${o.faultedRequests} / ${o.proxyRequests}`,
-    `${o.deliver.received} / ${o.deliver.enqueued}`,
+    `${o.deliver.received} / ${o.deliver.enqueued} (${o.deliver.failed})`,
     `${o.deliver.invocations} (${o.deliver.timedOut})`,
     String(o.deliver.samplesRetried),
     String(o.deliver.isolationRequests),
@@ -155,7 +157,7 @@ const DETAIL_HEADERS = [
   'fault',
   'what was injected',
   'faulted / all proxy requests',
-  'SQS receives / messages',
+  'SQS receives / messages (left for redelivery)',
   'deliver invocations (cut off at the timeout)',
   'samples resent',
   'isolation requests',

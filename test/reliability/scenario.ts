@@ -121,6 +121,7 @@ async function runScenario(name: string, size: Size, inOrder: boolean): Promise<
       deliver: {
         invocations: poller.invocations,
         received: poller.received,
+        failed: poller.failed,
         enqueued: h.enqueued(),
         timedOut: poller.timedOut,
         errors: poller.errors,
