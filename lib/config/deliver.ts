@@ -81,7 +81,8 @@ export function loadDeliverConfig(env: Env): DeliverConfig {
             maxBytes: integer(env, 'REMOTE_WRITE_MAX_BYTES', DEFAULT_REQUEST_LIMITS.maxBytes, 1024, 64 * 1024 * 1024),
             concurrency: integer(env, 'REMOTE_WRITE_CONCURRENCY', 4, 1, 64),
             retryOn429: boolean(env, 'REMOTE_WRITE_RETRY_ON_429', true),
-            maxIsolationRequests: integer(env, 'REMOTE_WRITE_ISOLATION_REQUESTS', 64, 0, 10_000),
+            // Enough to isolate a few dozen stale series of a 2,000-series request (~2·k·log2(n/k) requests); each is small.
+            maxIsolationRequests: integer(env, 'REMOTE_WRITE_ISOLATION_REQUESTS', 256, 0, 10_000),
             ...loadRemoteWriteAuth(env, remoteWriteUrl),
           },
         }
