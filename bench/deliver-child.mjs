@@ -3,7 +3,7 @@
 // invokes it with each SQS event the bench sends. At the end it reports its peak resident memory.
 //
 //   parent → { type: 'run', records: [{ messageId, body }] }   child → { type: 'result', ms, cpuMs, failed, records }
-//   parent → { type: 'exit' }                                  child → { type: 'done', maxRssBytes }
+//   parent → { type: 'exit' }                                  child → { type: 'done', maxRssBytes, liveHeapBytes }
 //
 // The bench's messages travel by IPC before the clock starts, as Lambda hands a parsed event to the handler.
 
@@ -34,7 +34,10 @@ process.on('message', (m) => {
   void (async () => {
     try {
       if (m.type === 'exit') {
-        send({ type: 'done', maxRssBytes: process.resourceUsage().maxRSS * 1024 });
+        const maxRssBytes = process.resourceUsage().maxRSS * 1024;
+        // What stays reachable between batches (the caches, the code), apart from what V8 let the heap grow to.
+        globalThis.gc?.();
+        send({ type: 'done', maxRssBytes, liveHeapBytes: process.memoryUsage().heapUsed });
         process.disconnect();
         return;
       }

@@ -97,8 +97,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       '(`__name__`, the grouping key job/pipeline/env/region, the point\'s namespace and step, static team and runner; step names of 30–80 characters), ' +
       'merged by the deliver merge from envelopes built by ingest\'s envelope builder. Encoders are fed the merged series; the reference gets the same series in its own input shape ' +
       '(labels as an object) through `pushTimeseries` with a fetch that keeps the body, i.e. its whole encode path (objects, `verify()`, protobufjs, snappyjs).',
-    'Our remote-write figures are steady state: the encoder keeps each label set\'s bytes across requests, and a deliver Lambda sees the same series every push period.',
-    'Method: cases of one row run interleaved, round by round, after warm-up; figures are medians over the rounds, ratios are taken between medians of the same run. ' +
+    'Our remote-write figures are steady state: the merge hands out the same labels array for a series every batch and the encoder keeps its bytes, as in a deliver Lambda that sees the same series every push period. ' +
+      'The text row gives the encoder fresh label strings on every call (copies that share no string objects), as new pushes do.',
+    'Method: encode, text and ingest are timed in CPU time of this process (other load on a shared machine is not counted); deliver and cold init in wall time. ' +
+      'Cases of one row run interleaved, round by round, after warm-up, with a young-generation GC and one untimed call between cases; figures are medians over the rounds, ratios are taken between medians of the same run. ' +
       'Deliver: the handler runs in its own process (a warm Lambda) and alternates with the limit run; the limit posts the bodies the handler would send, pre-encoded, at the handler\'s concurrency over the same keep-alive pool type; every series is checked queryable afterwards.',
   ];
   if (ingest && deliver) {
