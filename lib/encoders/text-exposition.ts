@@ -108,13 +108,16 @@ export function formatSampleValue(v: number): string {
 
 /** `name{a="1",b="2"} ` with label names in sorted order and empty values left out (an empty value means no label). */
 function renderSeries(name: string, names: readonly string[], labels: Labels): string {
-  let out = '';
+  // Joined rather than concatenated: `join` gives a flat string, where `+` would keep a rope of every piece,
+  // walked again each time a body holding it is flattened for sending.
+  const parts = [name];
   for (const label of names) {
     const value = labels[label]!;
     if (value === '') continue;
-    out += (out === '' ? '{' : ',') + label + '="' + escapeLabelValue(value) + '"';
+    parts.push(parts.length === 1 ? '{' : ',', label, '="', escapeLabelValue(value), '"');
   }
-  return name + (out === '' ? ' ' : out + '} ');
+  parts.push(parts.length === 1 ? ' ' : '} ');
+  return parts.join('');
 }
 
 /**
