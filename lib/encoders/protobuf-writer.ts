@@ -28,7 +28,8 @@ export function uint32Size(n: number): number {
  * 128 as doubles; a negative int64 is sign-extended to 64 bits and always takes 10 bytes.
  */
 export function int64Size(n: number): number {
-  if (n < 0) return 10;
+  // NaN is no int64; `int64` writes it as 0, one byte, and the two must agree.
+  if (!(n >= 0)) return n < 0 ? 10 : 1;
   if (n < 0x10000000) return uint32Size(n);
   return n < 2 ** 35 ? 5 : n < 2 ** 42 ? 6 : n < 2 ** 49 ? 7 : n < 2 ** 56 ? 8 : n < 2 ** 63 ? 9 : 10;
 }

@@ -106,7 +106,9 @@ export function formatSampleValue(v: number): string {
   return v > 0 ? '+Inf' : v < 0 ? '-Inf' : 'NaN';
 }
 
-/** `name{a="1",b="2"} ` with label names in sorted order and empty values left out (an empty value means no label). */
+/**
+ * `name{a="1",b="2"} `, label names in sorted order, empty values left out (an empty value means no label).
+ */
 function renderSeries(name: string, names: readonly string[], labels: Labels): string {
   // Joined rather than concatenated: `join` gives a flat string, where `+` would keep a rope of every piece,
   // walked again each time a body holding it is flattened for sending.

@@ -27,7 +27,7 @@ describe('protobuf writer', () => {
     }
   });
 
-  it('writes int64 varints as two\'s complement, ten bytes when negative', () => {
+  it('writes int64 varints as two\'s complement, ten bytes when negative, sized as written', () => {
     const cases: [number, string][] = [
       [0, '00'],
       [300, 'ac02'],
@@ -36,6 +36,7 @@ describe('protobuf writer', () => {
       [2 ** 53 - 1, 'ffffffffffffff0f'],
       [-1, 'ffffffffffffffffff01'],
       [-(2 ** 32), '80808080f0ffffffff01'],
+      [Number.NaN, '00'],
     ];
     for (const [n, hex] of cases) {
       const bytes = written(int64Size(n), (w) => w.int64(n));
