@@ -118,8 +118,6 @@ export async function deliverRows(bundle: string, options: DeliverOptions): Prom
     REMOTE_WRITE_URL: vm.remoteWriteUrl,
     AWS_REGION: 'us-east-1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    BENCH_JOBS: String(jobs),
-    BENCH_PUSHES: String(pushes),
   };
   const child = new Child(bundle, env);
   const dispatcher = createDispatcher();
