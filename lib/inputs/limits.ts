@@ -52,16 +52,16 @@ export function describeSeries(name: string, labels: Labels): string {
 
 /**
  * The labels a point is sent with: `extraLabels` under its own, `overridingLabels` over them; empty values
- * dropped (Prometheus has none).
+ * dropped (Prometheus has none). Built only to describe a series in a message: the check itself never merges.
  */
 function seriesLabels(point: Point, extraLabels: Labels, overridingLabels: Labels): Labels {
-  const merged: Labels = { ...extraLabels, ...point.labels, ...overridingLabels };
-  for (const key of Object.keys(merged)) if (merged[key] === '') delete merged[key];
-  return merged;
-}
-
-function seriesKey(name: string, labels: Labels): string {
-  return JSON.stringify([name, ...Object.keys(labels).sort().map((key) => [key, labels[key]])]);
+  const merged: Labels = {};
+  for (const labels of [extraLabels, point.labels, overridingLabels]) {
+    for (const key in labels) merged[key] = labels[key]!;
+  }
+  const kept: Labels = {};
+  for (const key in merged) if (merged[key] !== '') kept[key] = merged[key]!;
+  return kept;
 }
 
 /**
@@ -80,40 +80,74 @@ export function checkPoints(
   const issues: InputIssue[] = [];
   const seen = new Set<string>();
   const duplicates = new Set<string>();
-  const report = (series: string, message: string) => issues.push({ path: '$', message: `${series}: ${message}` });
+  // The request-wide labels are the same for every point: sort them once. This runs for every request on the
+  // ingest hot path, so per point it only walks the point's own labels and builds one key string.
+  const overriding = Object.keys(overridingLabels).filter((k) => overridingLabels[k] !== '').sort();
+  const extra = Object.keys(extraLabels).filter((k) => extraLabels[k] !== '' && !Object.hasOwn(overridingLabels, k));
+  const sharedChecked = new Set<string>();
+
+  // Closures made once, not per point: this loop is on every request's path.
+  let current: Point = points[0]!;
+  let description: string | undefined;
+  const report = (message: string) => {
+    description ??= describeSeries(current.name, seriesLabels(current, extraLabels, overridingLabels));
+    issues.push({ path: '$', message: `${description}: ${message}` });
+  };
+  const checkLabel = (name: string, value: string) => {
+    if (!isValidLabelName(name)) {
+      report(`label name ${JSON.stringify(name)} is not valid (allowed: [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)`);
+    }
+    const labelNameBytes = byteLength(name, limits.maxNameLength);
+    if (labelNameBytes > limits.maxNameLength) report(`a label name is ${labelNameBytes} bytes long; the limit is ${limits.maxNameLength}`);
+    const valueBytes = byteLength(value, limits.maxLabelValueLength);
+    if (valueBytes > limits.maxLabelValueLength) {
+      report(`the value of label "${truncate(name, SHOWN_VALUE_LENGTH)}" is ${valueBytes} bytes long; the limit is ${limits.maxLabelValueLength}`);
+    }
+  };
 
   for (const point of points) {
-    const labels = seriesLabels(point, extraLabels, overridingLabels);
-    const key = seriesKey(point.name, labels);
-    const series = describeSeries(point.name, labels);
+    current = point;
+    description = undefined;
+    // Key: the name, the point's own labels that reach the receiver, then the extra labels it does not shadow.
+    let key = point.name;
+    let labelCount = 1 + overriding.length;
+    const counted: string[] = [];
+    for (const name in point.labels) {
+      if (Object.hasOwn(overridingLabels, name) || point.labels[name] === '') continue;
+      labelCount++;
+      counted.push(name);
+    }
+    // Faults are reported in the body's label order; the key needs a canonical one.
+    for (const name of counted.length > 1 ? [...counted].sort() : counted) key += `\u0000${name}\u0000${point.labels[name]}`;
+    for (const name of extra) {
+      if (Object.hasOwn(point.labels, name)) continue;
+      key += `\u0001${name}`;
+      labelCount++;
+    }
     if (seen.has(key)) {
-      if (!duplicates.has(key)) report(series, 'the same series appears more than once in this request');
+      if (!duplicates.has(key)) report('the same series appears more than once in this request');
       duplicates.add(key);
       continue;
     }
     seen.add(key);
 
-    if (!isValidMetricName(point.name)) report(series, 'not a valid metric name (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)');
+    if (!isValidMetricName(point.name)) report('not a valid metric name (allowed: [a-zA-Z_:][a-zA-Z0-9_:]*)');
     const nameBytes = byteLength(point.name, limits.maxNameLength);
-    if (nameBytes > limits.maxNameLength) {
-      report(series, `metric name is ${nameBytes} bytes long; the limit is ${limits.maxNameLength}`);
-    }
-    const labelCount = Object.keys(labels).length + 1;
+    if (nameBytes > limits.maxNameLength) report(`metric name is ${nameBytes} bytes long; the limit is ${limits.maxNameLength}`);
     if (labelCount > limits.maxLabelsPerSeries) {
-      report(series, `${labelCount} labels counting __name__; the limit is ${limits.maxLabelsPerSeries} per series`);
+      report(`${labelCount} labels counting __name__; the limit is ${limits.maxLabelsPerSeries} per series`);
     }
-    for (const [name, value] of Object.entries(labels)) {
-      if (!isValidLabelName(name)) {
-        report(series, `label name ${JSON.stringify(name)} is not valid (allowed: [a-zA-Z_][a-zA-Z0-9_]*, not starting with __)`);
-      }
-      const labelNameBytes = byteLength(name, limits.maxNameLength);
-      if (labelNameBytes > limits.maxNameLength) {
-        report(series, `a label name is ${labelNameBytes} bytes long; the limit is ${limits.maxNameLength}`);
-      }
-      const valueBytes = byteLength(value, limits.maxLabelValueLength);
-      if (valueBytes > limits.maxLabelValueLength) {
-        report(series, `the value of label "${truncate(name, SHOWN_VALUE_LENGTH)}" is ${valueBytes} bytes long; the limit is ${limits.maxLabelValueLength}`);
-      }
+    for (const name of counted) checkLabel(name, point.labels[name]!);
+    // Request-wide labels are checked once, and a fault reported on the first series that carries them.
+    for (const name of overriding) {
+      if (sharedChecked.has(name)) continue;
+      sharedChecked.add(name);
+      checkLabel(name, overridingLabels[name]!);
+    }
+    for (const name of extra) {
+      if (Object.hasOwn(point.labels, name) || sharedChecked.has(name)) continue;
+      sharedChecked.add(name);
+      checkLabel(name, extraLabels[name]!);
     }
   }
 
