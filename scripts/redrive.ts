@@ -53,7 +53,7 @@ if (values.max !== undefined) {
 }
 const region = values.region ?? process.env.AWS_REGION ?? /^https?:\/\/sqs\.([a-z0-9-]+)\./.exec(queue)?.[1];
 
-const client = createSqsClient({ ...(region ? { region } : {}), ...(values.endpoint ? { endpoint: values.endpoint } : {}) });
+const client = await createSqsClient({ ...(region ? { region } : {}), ...(values.endpoint ? { endpoint: values.endpoint } : {}) });
 try {
   const result = await redrive(client, { dlqUrl: dlq, queueUrl: queue, dryRun: values['dry-run'] ?? false, ...(max ? { max } : {}) });
   console.log(formatRedrive(result));

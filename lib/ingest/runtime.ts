@@ -40,7 +40,10 @@ export interface IngestRuntime {
 
 export function createIngestRuntime(env: Env, deps: { sqs?: SQSClient; log?: Logger; now?: () => number } = {}): IngestRuntime {
   const config: IngestConfig = loadIngestConfig(env);
-  const sqs = deps.sqs ?? createSqsClient({ ...(config.region ? { region: config.region } : {}), ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) });
+  // Created (and the SDK loaded) at cold start; the first enqueue waits for it if it is not ready yet.
+  const sqs: Promise<SQSClient> = deps.sqs ? Promise.resolve(deps.sqs) : createSqsClient({ ...(config.region ? { region: config.region } : {}), ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) });
+  // A failed load surfaces at the first enqueue, not as an unhandled rejection that ends the process.
+  sqs.catch(() => undefined);
   const log = deps.log ?? jsonLogger;
   const now = deps.now ?? Date.now;
 
@@ -50,7 +53,7 @@ export function createIngestRuntime(env: Env, deps: { sqs?: SQSClient; log?: Log
       body,
       ...(groupId ? { groupId, deduplicationId: `${a.id}-${part}`.slice(0, 128) } : {}),
     }));
-    await sendMessages(sqs, config.queueUrl, messages);
+    await sendMessages(await sqs, config.queueUrl, messages);
   };
 
   const handleHttp = async (event: unknown, id: string): Promise<HttpReply> => {

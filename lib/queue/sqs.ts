@@ -2,7 +2,7 @@
  * Sending to SQS: SendMessageBatch in groups of ≤ 10 entries and ≤ the batch payload limit, with the entries SQS
  * reports as failed by its own fault retried, and the rest reported.
  */
-import { SendMessageBatchCommand, SQSClient, type MessageAttributeValue } from '@aws-sdk/client-sqs';
+import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import { SQS_MAX_MESSAGE_BYTES } from '../envelope/envelope.ts';
 import { QueueSendError } from './errors.ts';
 
@@ -38,7 +38,20 @@ export interface SqsClientOptions {
   endpoint?: string;
 }
 
-export function createSqsClient(options: SqsClientOptions): SQSClient {
+type SqsSdk = typeof import('@aws-sdk/client-sqs');
+let sdk: Promise<SqsSdk> | undefined;
+
+/**
+ * The SDK is imported on first use, not with this module: the deliver function needs it only for dead letters,
+ * and loading it is most of a cold start (~100 ms). Ingest starts the load at its cold start (createSqsClient).
+ */
+function loadSdk(): Promise<SqsSdk> {
+  sdk ??= import('@aws-sdk/client-sqs');
+  return sdk;
+}
+
+export async function createSqsClient(options: SqsClientOptions): Promise<SQSClient> {
+  const { SQSClient } = await loadSdk();
   return new SQSClient({
     ...(options.region ? { region: options.region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint, useQueueUrlAsEndpoint: false } : {}),
@@ -80,6 +93,7 @@ async function sendBatch(
 ): Promise<QueueSendError['failed']> {
   let pending = batch.map((m, i) => ({ id: String(i), message: m }));
   let failed: Array<{ id: string; code: string; message: string; senderFault: boolean }> = [];
+  const { SendMessageBatchCommand } = await loadSdk();
   for (let attempt = 1; pending.length > 0 && attempt <= options.maxAttempts; attempt++) {
     if (attempt > 1) await options.sleep(100 * 2 ** (attempt - 2) * (0.5 + Math.random()));
     const out = await client.send(
