@@ -6,7 +6,7 @@ import { loadDeliverConfig, type DeliverConfig } from '../config/deliver.ts';
 import type { Env } from '../config/env.ts';
 import { jsonLogger, type Logger } from '../log.ts';
 import { createHash } from 'node:crypto';
-import type { QueueMessage } from '../queue/sqs.ts';
+import { createSqsClient, sendMessages, type QueueMessage } from '../queue/sqs.ts';
 import { SYSTEM_CLOCK, type RetryClock } from '../transport/retry.ts';
 import { createSigV4Signer, type CredentialsProvider } from '../transport/sigv4.ts';
 import { deliverBatch, type BatchRecord, type DeliverDeps } from './deliver.ts';
@@ -86,9 +86,8 @@ export function createDeliverRuntime(env: Env, deps: { sqs?: SQSClient; log?: Lo
     ...(dlqUrl
       ? {
           deadLetter: async (messages) => {
-            // Loaded on the first dead letter, not at cold start: most invocations never send one, and the SQS
-            // client is most of what the deliver function would otherwise load before its first batch.
-            const { createSqsClient, sendMessages } = await import('../queue/sqs.ts');
+            // The SQS client (and SDK) is created on the first dead letter, not at cold start: most invocations
+            // never send one (lib/queue/sqs.ts loads the SDK on first use).
             sqs ??= await createSqsClient({ ...(config.region ? { region: config.region } : {}), ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) });
             await sendMessages(sqs, dlqUrl, dlqUrl.endsWith('.fifo') ? messages.map(forFifo) : messages);
           },
