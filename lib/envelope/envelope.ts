@@ -9,7 +9,13 @@ import { familiesByName, familyOf } from '../model/families.ts';
 import type { Labels, MetricFamily, MetricType, Point } from '../model/series.ts';
 import { EnvelopeTooLargeError, MalformedEnvelopeError } from './errors.ts';
 
-export const ENVELOPE_VERSION = 1;
+/**
+ * The version ingest writes. Version 2 carries each distinct label set of a part once (`labelSets`, flat
+ * `[name, value, …]` arrays) and each point as `[name, labelSet, value, timestampMs?]`: a third of version 1's bytes
+ * for Beam pushes, where a hundred points share a handful of label sets, and a third of the parse work for deliver.
+ * Deliver reads both, so messages queued before an upgrade still deliver.
+ */
+export const ENVELOPE_VERSION = 2;
 
 /** SQS' classic message size limit; what leaves room for the message attributes is the default budget. */
 export const SQS_MAX_MESSAGE_BYTES = 256 * 1024;
@@ -25,8 +31,13 @@ export interface EnvelopePoint {
   timestampMs?: number;
 }
 
+/**
+ * A parsed envelope of either version. Points are objects whatever the version; in a version 2 envelope the points
+ * of one label set share one `labels` object, so a reader can resolve a label set once (by identity) for all of them.
+ */
 export interface Envelope {
-  v: typeof ENVELOPE_VERSION;
+  /** The version the body was written in. */
+  v: 1 | 2;
   /** The ingest request's id; all parts of one request share it. */
   id: string;
   part: number;
@@ -66,21 +77,44 @@ export function fromEnvelopeValue(value: EnvelopeValue): number {
   return value === '+Inf' ? Infinity : -Infinity;
 }
 
-function pointJson(p: Point): string {
-  const value = toEnvelopeValue(p.value);
-  let s = `{"name":${JSON.stringify(p.name)},"labels":${JSON.stringify(p.labels)},"value":${JSON.stringify(value)}`;
-  if (p.timestampMs !== undefined) s += `,"timestampMs":${p.timestampMs}`;
-  return s + '}';
+/** A label set as version 2 writes it: `["name","value",…]`, in the object's own order (converters keep it sorted). */
+function labelSetJson(labels: Labels): string {
+  const flat: string[] = [];
+  for (const n in labels) flat.push(n, labels[n]!);
+  return JSON.stringify(flat);
 }
 
-/** A point as the envelope carries it; serialised by JSON.stringify exactly as `pointJson` writes it. */
-function envelopePoint(p: Point): EnvelopePoint {
-  return { name: p.name, labels: p.labels, value: toEnvelopeValue(p.value), timestampMs: p.timestampMs };
+function valueJson(value: number): string {
+  if (Number.isFinite(value)) return String(value);
+  if (Number.isNaN(value)) return '"NaN"';
+  return value > 0 ? '"+Inf"' : '"-Inf"';
+}
+
+interface SetText {
+  json: string;
+  bytes: number;
+}
+
+interface NameText {
+  json: string;
+  bytes: number;
+  family: MetricFamily | undefined;
+}
+
+interface Part {
+  families: string[];
+  familyNames: Set<string>;
+  /** Label set JSON → its index in this part. */
+  setIndex: Map<string, number>;
+  sets: string[];
+  points: string[];
+  bytes: number;
 }
 
 /**
- * Serialises one request's points into as few envelope bodies as fit `maxBytes` each (UTF-8), each carrying the
- * metadata of the families its points belong to. Throws EnvelopeTooLargeError when one point alone cannot fit.
+ * Serialises one request's points into as few version 2 envelope bodies as fit `maxBytes` each (UTF-8), each
+ * carrying the metadata of the families and the label sets its points use. Throws EnvelopeTooLargeError when one
+ * point alone cannot fit.
  */
 export function buildEnvelopes(
   header: EnvelopeHeader,
@@ -97,81 +131,85 @@ export function buildEnvelopes(
     `,"source":${JSON.stringify(header.source)},"receivedAt":${header.receivedAt}` +
     `,"group":${JSON.stringify(header.group)},"labels":${JSON.stringify(header.labels)}` +
     (header.jobEnded ? ',"jobEnded":true' : '');
-  // 20 digits each for part and parts, the two array keys and closing brackets.
-  const overhead = Buffer.byteLength(head) + 40 + 30;
+  // 20 digits each for part and parts; `,"families":[],"labelSets":[],"points":[]}` is 42 bytes. Every list item
+  // counts its bytes plus a separator, so each list counts one separator more than it has.
+  const overhead = Buffer.byteLength(head) + 40 + 42;
 
-  // Most requests fit one envelope: then one JSON.stringify of all points replaces one per point, with the same
-  // bytes and the same budget (each point counts its length plus a comma, each family likewise).
-  const single = singleEnvelope(head, overhead, byName, familyJson, points, maxBytes);
-  if (single !== undefined) return [single];
-
-  interface Part {
-    families: string[];
-    familyNames: Set<string>;
-    points: string[];
-    bytes: number;
-  }
-  const newPart = (): Part => ({ families: [], familyNames: new Set(), points: [], bytes: overhead });
+  // Converters often give the points of one label set one object; then it is serialised once.
+  const setTexts = new Map<Labels, SetText>();
+  const byJson = new Map<string, SetText>();
+  const nameTexts = new Map<string, NameText>();
+  const newPart = (): Part => ({ families: [], familyNames: new Set(), setIndex: new Map(), sets: [], points: [], bytes: overhead });
   const parts: Part[] = [newPart()];
-  const familyBytes = (f: MetricFamily | undefined, into: Part): number =>
-    f && !into.familyNames.has(f.name) ? Buffer.byteLength(familyJson.get(f.name)!) + 1 : 0;
 
   for (const p of points) {
-    const json = pointJson(p);
-    const pointBytes = Buffer.byteLength(json) + 1;
-    const family = familyOf(p.name, byName);
+    let set = setTexts.get(p.labels);
+    if (set === undefined) {
+      const json = labelSetJson(p.labels);
+      set = byJson.get(json);
+      if (set === undefined) byJson.set(json, (set = { json, bytes: Buffer.byteLength(json) }));
+      setTexts.set(p.labels, set);
+    }
+    let name = nameTexts.get(p.name);
+    if (name === undefined) {
+      const json = JSON.stringify(p.name);
+      nameTexts.set(p.name, (name = { json, bytes: Buffer.byteLength(json), family: familyOf(p.name, byName) }));
+    }
+    const tail = `,${valueJson(p.value)}${p.timestampMs === undefined ? '' : `,${p.timestampMs}`}]`;
+    // `[name,index` + tail, and a separator.
+    const fixedBytes = 1 + name.bytes + 1 + tail.length + 1;
+
     let part = parts[parts.length - 1]!;
-    if (part.points.length > 0 && part.bytes + pointBytes + familyBytes(family, part) > maxBytes) {
+    let cost = pointCost(part, set, name.family, fixedBytes, familyJson);
+    if (part.points.length > 0 && part.bytes + cost > maxBytes) {
       part = newPart();
       parts.push(part);
+      cost = pointCost(part, set, name.family, fixedBytes, familyJson);
     }
-    const extra = familyBytes(family, part);
-    if (part.bytes + pointBytes + extra > maxBytes) {
-      throw new EnvelopeTooLargeError(overhead + pointBytes + extra, maxBytes);
-    }
-    if (family && extra > 0) {
+    if (part.bytes + cost > maxBytes) throw new EnvelopeTooLargeError(overhead + cost, maxBytes);
+
+    const family = name.family;
+    if (family !== undefined && !part.familyNames.has(family.name)) {
       part.familyNames.add(family.name);
       part.families.push(familyJson.get(family.name)!);
     }
-    part.points.push(json);
-    part.bytes += pointBytes + extra;
+    let index = part.setIndex.get(set.json);
+    if (index === undefined) {
+      index = part.sets.length;
+      part.setIndex.set(set.json, index);
+      part.sets.push(set.json);
+    }
+    part.points.push(`[${name.json},${index}${tail}`);
+    part.bytes += cost;
   }
 
   return parts.map(
     (part, i) =>
       head.replace('PART', String(i)).replace('PARTS', String(parts.length)) +
-      `,"families":[${part.families.join(',')}],"points":[${part.points.join(',')}]}`,
+      `,"families":[${part.families.join(',')}],"labelSets":[${part.sets.join(',')}],"points":[${part.points.join(',')}]}`,
   );
 }
 
-/** The one body holding every point, or undefined when they need more than one. */
-function singleEnvelope(
-  head: string,
-  overhead: number,
-  byName: ReadonlyMap<string, MetricFamily>,
-  familyJson: ReadonlyMap<string, string>,
-  points: readonly Point[],
-  maxBytes: number,
-): string | undefined {
-  const pointsJson = JSON.stringify(points.map(envelopePoint));
-  // "[a,b,c]": every point's bytes plus one separator each, less the two brackets, plus one.
-  let bytes = overhead + Buffer.byteLength(pointsJson) - 1;
-  if (bytes > maxBytes) return undefined;
-  const used: string[] = [];
-  const usedFamilies = new Set<string>();
-  const seenNames = new Set<string>();
-  for (const p of points) {
-    if (seenNames.has(p.name)) continue;
-    seenNames.add(p.name);
-    const family = familyOf(p.name, byName);
-    if (family === undefined || usedFamilies.has(family.name)) continue;
-    usedFamilies.add(family.name);
-    const json = familyJson.get(family.name)!;
-    used.push(json);
-    bytes += Buffer.byteLength(json) + 1;
+/** The bytes a point adds to a part: its own, its label set's and its family's if the part lacks them. */
+function pointCost(part: Part, set: SetText, family: MetricFamily | undefined, fixedBytes: number, familyJson: ReadonlyMap<string, string>): number {
+  let index = part.setIndex.get(set.json);
+  let bytes = fixedBytes;
+  if (index === undefined) {
+    index = part.sets.length;
+    bytes += set.bytes + 1;
   }
-  if (bytes > maxBytes) return undefined;
-  return head.replace('PART', '0').replace('PARTS', '1') + `,"families":[${used.join(',')}],"points":${pointsJson}}`;
+  bytes += decimalDigits(index);
+  if (family !== undefined && !part.familyNames.has(family.name)) bytes += Buffer.byteLength(familyJson.get(family.name)!) + 1;
+  return bytes;
+}
+
+function decimalDigits(n: number): number {
+  let digits = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    digits++;
+  }
+  return digits;
 }
 
 const METRIC_TYPES = new Set<MetricType>(['counter', 'gauge', 'summary', 'histogram', 'gaugehistogram', 'info', 'stateset', 'unknown']);
@@ -189,9 +227,9 @@ function checkLabels(v: unknown, path: string): Labels {
 }
 
 /**
- * Parses and checks an SQS message body. Hand-written rather than schema-driven: deliver reads thousands of these
- * per batch, and the producer is our own ingest function, so the check guards against foreign or corrupt messages,
- * not against users.
+ * Parses and checks an SQS message body of either version. Hand-written rather than schema-driven: deliver reads
+ * thousands of these per batch, and the producer is our own ingest function, so the check guards against foreign or
+ * corrupt messages, not against users.
  */
 export function parseEnvelope(body: string): Envelope {
   let raw: unknown;
@@ -201,8 +239,8 @@ export function parseEnvelope(body: string): Envelope {
     throw new MalformedEnvelopeError('$', 'body is not JSON', { cause });
   }
   if (!isPlainObject(raw)) throw new MalformedEnvelopeError('$', 'must be a JSON object');
-  if (raw.v !== ENVELOPE_VERSION) {
-    throw new MalformedEnvelopeError('$.v', `unsupported envelope version ${JSON.stringify(raw.v)} (this reader knows ${ENVELOPE_VERSION})`);
+  if (raw.v !== 1 && raw.v !== 2) {
+    throw new MalformedEnvelopeError('$.v', `unsupported envelope version ${JSON.stringify(raw.v)} (this reader knows 1 and 2)`);
   }
   if (typeof raw.id !== 'string') throw new MalformedEnvelopeError('$.id', 'must be a string');
   if (typeof raw.source !== 'string') throw new MalformedEnvelopeError('$.source', 'must be a string');
@@ -219,20 +257,95 @@ export function parseEnvelope(body: string): Envelope {
     }
   });
   if (!Array.isArray(raw.points)) throw new MalformedEnvelopeError('$.points', 'must be an array');
-  const points = raw.points as unknown[];
+  if (raw.v === 1) {
+    checkPointsV1(raw.points as unknown[]);
+    return raw as unknown as Envelope;
+  }
+  const envelope: Envelope = {
+    v: 2,
+    id: raw.id,
+    part: raw.part as number,
+    parts: raw.parts as number,
+    source: raw.source,
+    receivedAt: raw.receivedAt as number,
+    group: raw.group as Labels,
+    labels: raw.labels as Labels,
+    families: raw.families as MetricFamily[],
+    points: pointsV2(labelSetsV2(raw.labelSets), raw.points as unknown[]),
+  };
+  if (raw.jobEnded !== undefined) envelope.jobEnded = raw.jobEnded === true;
+  return envelope;
+}
+
+function checkValue(v: unknown, path: string): void {
+  if (typeof v !== 'number' && v !== 'NaN' && v !== '+Inf' && v !== '-Inf') {
+    throw new MalformedEnvelopeError(path, 'must be a number, "NaN", "+Inf" or "-Inf"');
+  }
+}
+
+function checkPointsV1(points: unknown[]): void {
   for (let i = 0; i < points.length; i++) {
     const p = points[i];
     if (!isPlainObject(p) || typeof p.name !== 'string') {
       throw new MalformedEnvelopeError(`$.points[${i}]`, 'must be an object with a string name');
     }
     checkLabels(p.labels, `$.points[${i}].labels`);
-    const v = p.value;
-    if (typeof v !== 'number' && v !== 'NaN' && v !== '+Inf' && v !== '-Inf') {
-      throw new MalformedEnvelopeError(`$.points[${i}].value`, 'must be a number, "NaN", "+Inf" or "-Inf"');
-    }
+    checkValue(p.value, `$.points[${i}].value`);
     if (p.timestampMs !== undefined && !Number.isSafeInteger(p.timestampMs)) {
       throw new MalformedEnvelopeError(`$.points[${i}].timestampMs`, 'must be an integer (ms)');
     }
   }
-  return raw as unknown as Envelope;
+}
+
+/** Version 2's label sets, each made into one labels object its points will share. */
+function labelSetsV2(raw: unknown): Labels[] {
+  if (!Array.isArray(raw)) throw new MalformedEnvelopeError('$.labelSets', 'must be an array');
+  const sets = new Array<Labels>(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const flat: unknown = raw[i];
+    if (!Array.isArray(flat) || flat.length % 2 !== 0) {
+      throw new MalformedEnvelopeError(`$.labelSets[${i}]`, 'must be an array of names and values, in pairs');
+    }
+    const labels: Labels = {};
+    for (let k = 0; k < flat.length; k += 2) {
+      const name: unknown = flat[k];
+      const value: unknown = flat[k + 1];
+      if (typeof name !== 'string' || typeof value !== 'string') {
+        throw new MalformedEnvelopeError(`$.labelSets[${i}][${typeof name !== 'string' ? k : k + 1}]`, 'must be a string');
+      }
+      if (Object.hasOwn(labels, name)) throw new MalformedEnvelopeError(`$.labelSets[${i}][${k}]`, `repeats the label ${JSON.stringify(name)}`);
+      // An assignment to "__proto__" would set the prototype; JSON.parse makes it an own property, and so must we.
+      if (name === '__proto__') Object.defineProperty(labels, name, { value, enumerable: true, writable: true, configurable: true });
+      else labels[name] = value;
+    }
+    sets[i] = labels;
+  }
+  return sets;
+}
+
+/** Version 2's `[name, labelSet, value, timestampMs?]` points as point objects. */
+function pointsV2(sets: readonly Labels[], raw: unknown[]): EnvelopePoint[] {
+  const points = new Array<EnvelopePoint>(raw.length);
+  for (let i = 0; i < raw.length; i++) {
+    const p: unknown = raw[i];
+    if (!Array.isArray(p) || p.length < 3 || p.length > 4) {
+      throw new MalformedEnvelopeError(`$.points[${i}]`, 'must be [name, labelSet, value] or [name, labelSet, value, timestampMs]');
+    }
+    const name: unknown = p[0];
+    if (typeof name !== 'string') throw new MalformedEnvelopeError(`$.points[${i}][0]`, 'must be a string');
+    const labels = sets[p[1] as number];
+    if (!Number.isInteger(p[1]) || labels === undefined) {
+      throw new MalformedEnvelopeError(`$.points[${i}][1]`, `must index one of the ${sets.length} label sets`);
+    }
+    const value: unknown = p[2];
+    checkValue(value, `$.points[${i}][2]`);
+    if (p.length === 3) {
+      points[i] = { name, labels, value: value as EnvelopeValue };
+    } else {
+      const timestampMs: unknown = p[3];
+      if (!Number.isSafeInteger(timestampMs)) throw new MalformedEnvelopeError(`$.points[${i}][3]`, 'must be an integer (ms)');
+      points[i] = { name, labels, value: value as EnvelopeValue, timestampMs: timestampMs as number };
+    }
+  }
+  return points;
 }

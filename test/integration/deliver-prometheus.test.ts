@@ -117,6 +117,30 @@ describe('deliver against a real Prometheus', () => {
     assert.equal(await valueAt(prometheus().url, 'sum(deliver_redelivered)', t), 7);
   });
 
+  test('a version 1 envelope queued before the upgrade still delivers, merged with version 2 ones of its series', async () => {
+    const { rt, lines } = runtime();
+    const t = Date.now() - 40_000;
+    const v1 = {
+      messageId: 'm-v1',
+      body: JSON.stringify({
+        v: 1, id: 'req-v1', part: 0, parts: 1, source: 'text', receivedAt: t - 5_000, group: { job: 'deliver-test' }, labels: {},
+        families: [GAUGE('deliver_v1')],
+        points: [{ name: 'deliver_v1', labels: { step: 'a' }, value: 1 }, { name: 'deliver_v1', labels: { step: 'b' }, value: 7, timestampMs: t - 4_000 }],
+      }),
+    };
+    const v2 = message('m-v2', t, [{ name: 'deliver_v1', labels: { step: 'a' }, value: 2 }], [GAUGE('deliver_v1')]);
+    assert.equal(JSON.parse(v2.body).v, 2);
+
+    const { failed, stats } = await deliver(rt, lines, [v1, v2]);
+
+    assert.deepEqual(failed, []);
+    assert.equal(stats.samplesWritten, 3);
+    assert.deepEqual(await receiveAll(sqs().client, sqs().dlqUrl), []);
+    assert.equal(await valueAt(prometheus().url, 'deliver_v1{step="a"}', t - 5_000), 1);
+    assert.equal(await valueAt(prometheus().url, 'deliver_v1{step="a"}', t), 2);
+    assert.equal(await valueAt(prometheus().url, 'deliver_v1{step="b"}', t - 4_000), 7);
+  });
+
   test('one stale sample in a 2,000-series request is isolated: the 1,999 others are written', async () => {
     const { rt, lines } = runtime();
     const held = Date.now() - 40_000;
