@@ -49,8 +49,11 @@ interface Context {
   group: Labels;
   /** Static labels overridden by the grouping key, empty values and `__name__` left out, sorted by name. */
   base: Label[];
-  /** By metric name, then label by label (in name order) through the point's labels the group does not override. */
-  byName: Map<string, PointNode>;
+  /**
+   * Label by label (in name order) through the point's labels the group does not override, then by metric name at
+   * the node reached: the points of one label set walk the labels once and differ only in the name.
+   */
+  root: PointNode;
 }
 
 /**
@@ -58,7 +61,8 @@ interface Context {
  * and many a single value, so the first name and value get direct slots and maps are made only for the others.
  */
 interface PointNode {
-  entry: SeriesEntry | undefined;
+  /** The label sets of the points whose own labels end here, by metric name. */
+  byName: Map<string, SeriesEntry> | undefined;
   name: string | undefined;
   firstValue: string | undefined;
   firstChild: PointNode | undefined;
@@ -67,7 +71,7 @@ interface PointNode {
 }
 
 function newPointNode(): PointNode {
-  return { entry: undefined, name: undefined, firstValue: undefined, firstChild: undefined, otherValues: undefined, otherNames: undefined };
+  return { byName: undefined, name: undefined, firstValue: undefined, firstChild: undefined, otherValues: undefined, otherNames: undefined };
 }
 
 function childNode(node: PointNode, name: string, value: string): PointNode {
@@ -108,18 +112,16 @@ function newContext(group: Labels, statics: Labels, strings: Map<string, string>
   const all: Labels = { ...statics, ...group };
   const base: Label[] = [];
   for (const n of Object.keys(all).sort()) if (all[n] !== '' && n !== '__name__') base.push({ name: n, value: interned(strings, all[n]!) });
-  return { group, base, byName: new Map() };
+  return { group, base, root: newPointNode() };
 }
 
-/** The trie node of a point: its name, then its labels the grouping key does not override, in name order. */
-function pointNode(context: Context, name: string, labels: Labels): PointNode {
-  let node = context.byName.get(name);
-  if (node === undefined) context.byName.set(name, (node = newPointNode()));
-  const start = node;
+/** The trie node of a point's own labels: those the grouping key does not override, in name order. */
+function labelsNode(context: Context, labels: Labels): PointNode {
+  let node = context.root;
   let previous = '';
   // for-in yields insertion order, which converters keep sorted; only a point that is not pays for a sort.
   for (const n in labels) {
-    if (n < previous) return unsortedPointNode(start, context.group, labels);
+    if (n < previous) return unsortedPointNode(context.root, context.group, labels);
     previous = n;
     if (!Object.hasOwn(context.group, n)) node = childNode(node, n, labels[n]!);
   }
@@ -258,10 +260,19 @@ export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
     for (const f of envelope.families) if (!families.has(f.name)) families.set(f.name, f);
     const context = known.context(envelope.group, envelope.labels);
     const { receivedAt, points } = envelope;
+    // Points of one label set share one labels object (envelope version 2) and mostly come in a row: the set is
+    // resolved once for the run, each point then only looks its name up.
+    let lastLabels: Labels | undefined;
+    let byName: Map<string, SeriesEntry> = new Map();
     for (let k = 0; k < points.length; k++) {
       const p = points[k]!;
-      const node = pointNode(context, p.name, p.labels);
-      const entry = (node.entry ??= known.entry(known.labels(context, p.name, p.labels)));
+      if (p.labels !== lastLabels) {
+        lastLabels = p.labels;
+        const node = labelsNode(context, p.labels);
+        byName = node.byName ??= new Map();
+      }
+      let entry = byName.get(p.name);
+      if (entry === undefined) byName.set(p.name, (entry = known.entry(known.labels(context, p.name, p.labels))));
       if (entry.batch !== batch) {
         entry.batch = batch;
         entry.series = { labels: entry.labels, samples: [], origins: [], metricName: entry.metricName, labelBytes: entry.labelBytes };

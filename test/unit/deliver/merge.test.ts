@@ -43,6 +43,33 @@ describe('mergeEnvelopes', () => {
     assert.equal(series[1]!.samples[0]!.value, 5);
   });
 
+  it('merges a version 1 envelope and a version 2 one of the same series into one series', () => {
+    const v1Body = JSON.stringify({
+      v: 1, id: 'old', part: 0, parts: 1, source: 'beam-java', receivedAt: 1000, group: { job: 'j' }, labels: {}, families: [],
+      points: [{ name: 'm', labels: { step: 's' }, value: 1 }],
+    });
+    const old: DecodedRecord = { index: 0, messageId: 'm0', envelope: parseEnvelope(v1Body) };
+    const current = record(1, { receivedAt: 2000 }, [{ name: 'm', labels: { step: 's' }, value: 2 }]);
+    const { series } = mergeEnvelopes([old, current]);
+    assert.equal(series.length, 1);
+    assert.equal(names(series[0]!), '__name__=m,job=j,step=s');
+    assert.deepEqual(series[0]!.samples, [{ value: 1, timestampMs: 1000 }, { value: 2, timestampMs: 2000 }]);
+    assert.deepEqual(series[0]!.origins, [0, 1]);
+  });
+
+  it('finds each point\'s series when the points of label sets and names interleave', () => {
+    const points: Point[] = [];
+    for (const name of ['a', 'b']) for (const step of ['x', 'y', 'x']) points.push({ name, labels: { step }, value: points.length });
+    const { series, superseded } = mergeEnvelopes([record(0, {}, points)]);
+    assert.deepEqual(series.map((s) => `${names(s)}:${s.samples.map((x) => x.value).join('/')}`), [
+      '__name__=a,job=j,step=x:2',
+      '__name__=a,job=j,step=y:1',
+      '__name__=b,job=j,step=x:5',
+      '__name__=b,job=j,step=y:4',
+    ]);
+    assert.equal(superseded, 2);
+  });
+
   it('uses a point\'s own timestamp over the ingest timestamp', () => {
     const r = record(0, { receivedAt: 5000 }, [{ name: 'g', labels: {}, value: 1, timestampMs: 4200 }]);
     assert.equal(mergeEnvelopes([r]).series[0]!.samples[0]!.timestampMs, 4200);
