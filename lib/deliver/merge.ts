@@ -36,6 +36,8 @@ interface SeriesEntry {
   labels: Label[];
   metricName: string | undefined;
   labelBytes: number;
+  /** The set's position among all known sets in label order (remote-write's series order); -1 until ranked. */
+  rank: number;
   /** The series of the batch in progress (stamped `batch`), if this set is in it. */
   batch: number;
   series: MergedSeries | undefined;
@@ -205,6 +207,9 @@ class KnownLabelSets {
   // By hash rather than by a key string: a key of every label is as long as the set, and there are thousands.
   private byHash = new Map<number, SeriesEntry | SeriesEntry[]>();
   private size = 0;
+  /** Every known set in label order, and those met since it was last ordered. */
+  private ranked: SeriesEntry[] = [];
+  private fresh: SeriesEntry[] = [];
 
   context(group: Labels, statics: Labels): Context {
     const key = sortedPairsKey(group) + SEP + sortedPairsKey(statics);
@@ -225,10 +230,40 @@ class KnownLabelSets {
     if (found !== undefined) {
       for (const e of Array.isArray(found) ? found : [found]) if (sameLabels(e.labels, labels)) return e;
     }
-    const entry: SeriesEntry = { labels, metricName: metricName(labels), labelBytes: labelBytes(labels), batch: 0, series: undefined };
+    const entry: SeriesEntry = { labels, metricName: metricName(labels), labelBytes: labelBytes(labels), rank: -1, batch: 0, series: undefined };
     this.byHash.set(hash, found === undefined ? entry : [...(Array.isArray(found) ? found : [found]), entry]);
     this.size++;
+    this.fresh.push(entry);
     return entry;
+  }
+
+  /**
+   * The series of a batch's entries in label order. The order of known sets is kept across batches, so a batch
+   * of known series is placed by rank rather than sorted by labels again (25,000 label comparisons sorts, mostly
+   * cache misses); sets met since are sorted among themselves and merged in.
+   */
+  ordered(entries: readonly SeriesEntry[]): MergedSeries[] {
+    if (this.fresh.length > 0) this.rank();
+    const slots = new Array<MergedSeries | undefined>(this.ranked.length);
+    for (const e of entries) slots[e.rank] = e.series;
+    const series: MergedSeries[] = [];
+    for (const s of slots) if (s !== undefined) series.push(s);
+    return series;
+  }
+
+  private rank(): void {
+    const fresh = this.fresh.sort((a, b) => compareLabels(a.labels, b.labels));
+    const old = this.ranked;
+    const all = new Array<SeriesEntry>(old.length + fresh.length);
+    let i = 0;
+    let j = 0;
+    for (let k = 0; k < all.length; k++) {
+      const e = j >= fresh.length || (i < old.length && compareLabels(old[i]!.labels, fresh[j]!.labels) < 0) ? old[i++]! : fresh[j++]!;
+      e.rank = k;
+      all[k] = e;
+    }
+    this.ranked = all;
+    this.fresh = [];
   }
 
   trimBetweenBatches(): void {
@@ -237,6 +272,8 @@ class KnownLabelSets {
     this.strings = new Map();
     this.byHash = new Map();
     this.size = 0;
+    this.ranked = [];
+    this.fresh = [];
   }
 }
 
@@ -284,15 +321,11 @@ export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
       samples++;
     }
   }
-  const series = new Array<MergedSeries>(entries.length);
-  for (let i = 0; i < entries.length; i++) {
-    series[i] = entries[i]!.series!;
-    // The batch's samples must not outlive it in the kept entries.
-    entries[i]!.series = undefined;
-  }
+  const series = known.ordered(entries);
+  // The batch's samples must not outlive it in the kept entries.
+  for (const e of entries) e.series = undefined;
   let superseded = 0;
   for (const s of series) superseded += orderSamples(s);
-  series.sort(compareSeries);
   return { series, families, superseded, samples };
 }
 
@@ -337,15 +370,15 @@ function orderSamples(s: MergedSeries): number {
   return superseded;
 }
 
-function compareSeries(a: TimeSeries, b: TimeSeries): number {
-  const n = Math.min(a.labels.length, b.labels.length);
+function compareLabels(a: readonly Label[], b: readonly Label[]): number {
+  const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const x = a.labels[i]!;
-    const y = b.labels[i]!;
+    const x = a[i]!;
+    const y = b[i]!;
     if (x.name !== y.name) return x.name < y.name ? -1 : 1;
     if (x.value !== y.value) return x.value < y.value ? -1 : 1;
   }
-  return a.labels.length - b.labels.length;
+  return a.length - b.length;
 }
 
 export interface RequestLimits {

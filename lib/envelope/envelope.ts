@@ -79,6 +79,20 @@ export function fromEnvelopeValue(value: EnvelopeValue): number {
 
 /** A label set as version 2 writes it: `["name","value",…]`, in the object's own order (converters keep it sorted). */
 function labelSetJson(labels: Labels): string {
+  // Label names and values rarely hold anything JSON escapes; those that do go through JSON.stringify.
+  let json = '[';
+  for (const n in labels) {
+    const v = labels[n]!;
+    if (NEEDS_ESCAPE.test(n) || NEEDS_ESCAPE.test(v)) return escapedLabelSetJson(labels);
+    json += json.length === 1 ? `"${n}","${v}"` : `,"${n}","${v}"`;
+  }
+  return json + ']';
+}
+
+/** What JSON.stringify escapes in a string (RFC 8259 §7; lone surrogates since ES2019's well-formed stringify). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function escapedLabelSetJson(labels: Labels): string {
   const flat: string[] = [];
   for (const n in labels) flat.push(n, labels[n]!);
   return JSON.stringify(flat);
@@ -90,22 +104,29 @@ function valueJson(value: number): string {
   return value > 0 ? '"+Inf"' : '"-Inf"';
 }
 
+/** A label set's JSON, and where it sits in the part being filled (stamped, to spare a lookup per point). */
 interface SetText {
   json: string;
   bytes: number;
+  part: Part | undefined;
+  index: number;
+}
+
+/** A family's JSON, and whether the part being filled carries it. */
+interface FamilyText {
+  json: string;
+  bytes: number;
+  part: Part | undefined;
 }
 
 interface NameText {
   json: string;
   bytes: number;
-  family: MetricFamily | undefined;
+  family: FamilyText | undefined;
 }
 
 interface Part {
   families: string[];
-  familyNames: Set<string>;
-  /** Label set JSON → its index in this part. */
-  setIndex: Map<string, number>;
   sets: string[];
   points: string[];
   bytes: number;
@@ -123,8 +144,7 @@ export function buildEnvelopes(
   maxBytes: number = DEFAULT_MAX_ENVELOPE_BYTES,
 ): string[] {
   const byName = familiesByName(families);
-  const familyJson = new Map<string, string>();
-  for (const f of families) familyJson.set(f.name, JSON.stringify(f));
+  const familyTexts = new Map<string, FamilyText>();
 
   const head =
     `{"v":${ENVELOPE_VERSION},"id":${JSON.stringify(header.id)},"part":PART,"parts":PARTS` +
@@ -139,7 +159,7 @@ export function buildEnvelopes(
   const setTexts = new Map<Labels, SetText>();
   const byJson = new Map<string, SetText>();
   const nameTexts = new Map<string, NameText>();
-  const newPart = (): Part => ({ families: [], familyNames: new Set(), setIndex: new Map(), sets: [], points: [], bytes: overhead });
+  const newPart = (): Part => ({ families: [], sets: [], points: [], bytes: overhead });
   const parts: Part[] = [newPart()];
 
   for (const p of points) {
@@ -147,39 +167,38 @@ export function buildEnvelopes(
     if (set === undefined) {
       const json = labelSetJson(p.labels);
       set = byJson.get(json);
-      if (set === undefined) byJson.set(json, (set = { json, bytes: Buffer.byteLength(json) }));
+      if (set === undefined) byJson.set(json, (set = { json, bytes: Buffer.byteLength(json), part: undefined, index: 0 }));
       setTexts.set(p.labels, set);
     }
     let name = nameTexts.get(p.name);
     if (name === undefined) {
       const json = JSON.stringify(p.name);
-      nameTexts.set(p.name, (name = { json, bytes: Buffer.byteLength(json), family: familyOf(p.name, byName) }));
+      nameTexts.set(p.name, (name = { json, bytes: Buffer.byteLength(json), family: familyText(familyOf(p.name, byName), familyTexts) }));
     }
     const tail = `,${valueJson(p.value)}${p.timestampMs === undefined ? '' : `,${p.timestampMs}`}]`;
     // `[name,index` + tail, and a separator.
     const fixedBytes = 1 + name.bytes + 1 + tail.length + 1;
 
     let part = parts[parts.length - 1]!;
-    let cost = pointCost(part, set, name.family, fixedBytes, familyJson);
+    let cost = pointCost(part, set, name.family, fixedBytes);
     if (part.points.length > 0 && part.bytes + cost > maxBytes) {
       part = newPart();
       parts.push(part);
-      cost = pointCost(part, set, name.family, fixedBytes, familyJson);
+      cost = pointCost(part, set, name.family, fixedBytes);
     }
     if (part.bytes + cost > maxBytes) throw new EnvelopeTooLargeError(overhead + cost, maxBytes);
 
     const family = name.family;
-    if (family !== undefined && !part.familyNames.has(family.name)) {
-      part.familyNames.add(family.name);
-      part.families.push(familyJson.get(family.name)!);
+    if (family !== undefined && family.part !== part) {
+      family.part = part;
+      part.families.push(family.json);
     }
-    let index = part.setIndex.get(set.json);
-    if (index === undefined) {
-      index = part.sets.length;
-      part.setIndex.set(set.json, index);
+    if (set.part !== part) {
+      set.part = part;
+      set.index = part.sets.length;
       part.sets.push(set.json);
     }
-    part.points.push(`[${name.json},${index}${tail}`);
+    part.points.push(`[${name.json},${set.index}${tail}`);
     part.bytes += cost;
   }
 
@@ -190,16 +209,22 @@ export function buildEnvelopes(
   );
 }
 
-/** The bytes a point adds to a part: its own, its label set's and its family's if the part lacks them. */
-function pointCost(part: Part, set: SetText, family: MetricFamily | undefined, fixedBytes: number, familyJson: ReadonlyMap<string, string>): number {
-  let index = part.setIndex.get(set.json);
-  let bytes = fixedBytes;
-  if (index === undefined) {
-    index = part.sets.length;
-    bytes += set.bytes + 1;
+function familyText(family: MetricFamily | undefined, texts: Map<string, FamilyText>): FamilyText | undefined {
+  if (family === undefined) return undefined;
+  let text = texts.get(family.name);
+  if (text === undefined) {
+    const json = JSON.stringify(family);
+    texts.set(family.name, (text = { json, bytes: Buffer.byteLength(json), part: undefined }));
   }
-  bytes += decimalDigits(index);
-  if (family !== undefined && !part.familyNames.has(family.name)) bytes += Buffer.byteLength(familyJson.get(family.name)!) + 1;
+  return text;
+}
+
+/** The bytes a point adds to a part: its own, its label set's and its family's if the part lacks them. */
+function pointCost(part: Part, set: SetText, family: FamilyText | undefined, fixedBytes: number): number {
+  let bytes = fixedBytes;
+  if (set.part === part) bytes += decimalDigits(set.index);
+  else bytes += set.bytes + 1 + decimalDigits(part.sets.length);
+  if (family !== undefined && family.part !== part) bytes += family.bytes + 1;
   return bytes;
 }
 

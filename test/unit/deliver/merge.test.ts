@@ -70,6 +70,14 @@ describe('mergeEnvelopes', () => {
     assert.equal(superseded, 2);
   });
 
+  it('orders series by labels in every batch, also when a later batch brings sets that sort among known ones', () => {
+    const batch = (steps: string[], index: number) => record(index, {}, steps.flatMap((step) => ['b', 'a'].map((name) => ({ name, labels: { step }, value: 1 }))));
+    const first = mergeEnvelopes([batch(['s4', 's2'], 0)]).series.map(names);
+    const second = mergeEnvelopes([batch(['s3', 's4', 's1'], 1)]).series.map(names);
+    assert.deepEqual(first, ['__name__=a,job=j,step=s2', '__name__=a,job=j,step=s4', '__name__=b,job=j,step=s2', '__name__=b,job=j,step=s4']);
+    assert.deepEqual(second, ['s1', 's3', 's4'].map((s) => `__name__=a,job=j,step=${s}`).concat(['s1', 's3', 's4'].map((s) => `__name__=b,job=j,step=${s}`)));
+  });
+
   it('uses a point\'s own timestamp over the ingest timestamp', () => {
     const r = record(0, { receivedAt: 5000 }, [{ name: 'g', labels: {}, value: 1, timestampMs: 4200 }]);
     assert.equal(mergeEnvelopes([r]).series[0]!.samples[0]!.timestampMs, 4200);

@@ -112,6 +112,15 @@ describe('buildEnvelopes / parseEnvelope', () => {
     assert.equal(at, input.length);
   });
 
+  it('writes label sets as JSON.stringify would, whatever characters their names and values hold', () => {
+    const values = ['plain', 'quote"d', 'back\\slash', 'new\nline', 'ctl\u0001', 'emoji 😀', 'lone \ud800', 'sep\u2028', 'é√'];
+    const input: Point[] = values.map((v, i) => ({ name: 'm', labels: { [`k${i}`]: v, z: v }, value: i }));
+    const [body] = buildEnvelopes(header, [], input);
+    assert.deepEqual(JSON.parse(body!).labelSets, input.map((p) => Object.entries(p.labels).flat()));
+    assert.ok(body!.includes(JSON.stringify(['k6', 'lone \ud800', 'z', 'lone \ud800']).slice(1, -1)));
+    assert.deepEqual(parseEnvelope(body!).points, input);
+  });
+
   it('keeps a label named __proto__ as an own label', () => {
     const input: Point[] = [{ name: 'm', labels: JSON.parse('{"__proto__":"x","a":"b"}') as Record<string, string>, value: 1 }];
     const e = parseEnvelope(buildEnvelopes(header, [], input)[0]!);
