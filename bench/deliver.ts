@@ -118,6 +118,8 @@ export async function deliverRows(bundle: string, options: DeliverOptions): Prom
     REMOTE_WRITE_URL: vm.remoteWriteUrl,
     AWS_REGION: 'us-east-1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // Request-size settings pass through, to measure other defaults (`REMOTE_WRITE_MAX_SAMPLES=10000 npm run bench`).
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^REMOTE_WRITE_(MAX_SAMPLES|MAX_BYTES|CONCURRENCY)$/.test(k))),
   };
   const child = new Child(bundle, env);
   const dispatcher = createDispatcher();
