@@ -12,7 +12,7 @@ import { EnvelopeTooLargeError, MalformedEnvelopeError } from './errors.ts';
 /**
  * The version ingest writes. Version 2 carries each distinct label set of a part once (`labelSets`, flat
  * `[name, value, …]` arrays) and each point as `[name, labelSet, value, timestampMs?]`: a third of version 1's bytes
- * for Beam pushes, where a hundred points share a handful of label sets, and a third of the parse work for deliver.
+ * for Beam pushes, where a hundred points share a handful of label sets, and less than half the parse work.
  * Deliver reads both, so messages queued before an upgrade still deliver.
  */
 export const ENVELOPE_VERSION = 2;
