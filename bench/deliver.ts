@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { startVictoriaMetrics, waitForQuery } from '../dev/receivers.ts';
-import { loadDeliverConfig } from '../lib/config/deliver.ts';
+import { loadDeliverConfig } from '../lib/deliver/config.ts';
 import { compressWriteRequestV1, REMOTE_WRITE_V1_HEADERS } from '../lib/encoders/remote-write-v1.ts';
 import { planRequests, toWriteRequest } from '../lib/deliver/merge.ts';
 import { createDispatcher } from '../lib/transport/http.ts';

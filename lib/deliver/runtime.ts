@@ -2,7 +2,7 @@
  * The deliver function's warm state: configuration, sinks with their keep-alive pools, the SQS client for the DLQ.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { loadDeliverConfig, type DeliverConfig } from '../config/deliver.ts';
+import { loadDeliverConfig, type DeliverConfig } from './config.ts';
 import type { Env } from '../config/env.ts';
 import { jsonLogger, type Logger } from '../log.ts';
 import { createHash } from 'node:crypto';

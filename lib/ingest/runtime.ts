@@ -3,7 +3,7 @@
  * reply; EventBridge events are acknowledged or, when SQS fails, thrown so that Lambda's async retry runs.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { loadIngestConfig, type IngestConfig } from '../config/ingest.ts';
+import { loadIngestConfig, type IngestConfig } from './config.ts';
 import type { Env } from '../config/env.ts';
 import { InputError } from '../inputs/errors.ts';
 import { jsonLogger, type Logger } from '../log.ts';

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { INSTALL_COMMAND, readPushgatewayGroups, startPrometheus, startPushgateway, waitForQuery, type PushgatewayGroup } from '../../dev/receivers.ts';
-import { loadDeliverConfig } from '../../lib/config/deliver.ts';
+import { loadDeliverConfig } from '../../lib/deliver/config.ts';
 import { rejectionDeadLetters } from '../../lib/deliver/dead-letters.ts';
 import { deliverBatch, type BatchRecord } from '../../lib/deliver/deliver.ts';
 import { PushgatewaySink, type PushgatewayOptions } from '../../lib/deliver/pushgateway-sink.ts';

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
-import { loadIngestConfig } from '../../lib/config/ingest.ts';
+import { loadIngestConfig } from '../../lib/ingest/config.ts';
 import { parseEnvelope } from '../../lib/envelope/envelope.ts';
 import { acceptEvent, acceptHttpRequest, type Accepted, type IngestOptions } from '../../lib/ingest/ingest.ts';
 import type { HttpRequest } from '../../lib/ingest/request.ts';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadDeliverConfig } from '../../../lib/config/deliver.ts';
+import { loadDeliverConfig } from '../../../lib/deliver/config.ts';
 import { labelList } from '../../../lib/config/env.ts';
 import { ConfigError } from '../../../lib/config/errors.ts';
-import { loadIngestConfig } from '../../../lib/config/ingest.ts';
+import { loadIngestConfig } from '../../../lib/ingest/config.ts';
 
 const failsOn = (variable: string, fn: () => unknown) =>
   assert.throws(fn, (e: unknown) => e instanceof ConfigError && e.variable === variable && e.message.startsWith(`${variable}: `));

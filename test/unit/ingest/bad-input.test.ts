@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { loadIngestConfig } from '../../../lib/config/ingest.ts';
+import { loadIngestConfig } from '../../../lib/ingest/config.ts';
 import { acceptHttpRequest } from '../../../lib/ingest/ingest.ts';
 import { InputError } from '../../../lib/inputs/errors.ts';
 

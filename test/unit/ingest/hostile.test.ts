@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { loadIngestConfig } from '../../../lib/config/ingest.ts';
+import { loadIngestConfig } from '../../../lib/ingest/config.ts';
 import { groupUrl } from '../../../lib/deliver/pushgateway-path.ts';
 import { parseEnvelope, type Envelope } from '../../../lib/envelope/envelope.ts';
 import { acceptHttpRequest, type Accepted } from '../../../lib/ingest/ingest.ts';

@@ -8,7 +8,7 @@ import crypto, { createHmac } from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { loadIngestConfig } from '../../../lib/config/ingest.ts';
+import { loadIngestConfig } from '../../../lib/ingest/config.ts';
 import { groupUrl } from '../../../lib/deliver/pushgateway-path.ts';
 import { ENVELOPE_VERSION, parseEnvelope, type Envelope } from '../../../lib/envelope/envelope.ts';
 import { authenticate } from '../../../lib/ingest/auth.ts';

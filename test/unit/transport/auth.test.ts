@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { describe, it } from 'node:test';
-import { loadDeliverConfig } from '../../../lib/config/deliver.ts';
+import { loadDeliverConfig } from '../../../lib/deliver/config.ts';
 import { createDeliverRuntime } from '../../../lib/deliver/runtime.ts';
 import { buildEnvelopes } from '../../../lib/envelope/envelope.ts';
 import { ConfigError } from '../../../lib/config/errors.ts';

@@ -1,10 +1,10 @@
 /**
  * The deliver function's configuration, read from the environment once per cold start.
  */
-import { DEFAULT_REQUEST_LIMITS } from '../deliver/merge.ts';
+import { DEFAULT_REQUEST_LIMITS } from './merge.ts';
 import { DEFAULT_BACKOFF } from '../transport/backoff.ts';
-import { ConfigError } from './errors.ts';
-import { boolean, integer, oneOf, optional, url, type Env } from './env.ts';
+import { ConfigError } from '../config/errors.ts';
+import { boolean, integer, oneOf, optional, url, type Env } from '../config/env.ts';
 import { basicAuthorization, loadRemoteWriteAuth, type AuthMethod, type SigV4Settings } from '../transport/auth.ts';
 
 export interface RemoteWriteConfig {

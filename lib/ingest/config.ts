@@ -2,15 +2,15 @@
  * The ingest function's configuration, read from the environment once per cold start. Defaults live in the frozen
  * DEFAULT_* objects of the modules they configure; this file only maps variables onto them.
  */
-import { DEFAULT_BODY_LIMITS } from '../ingest/body.ts';
-import type { IngestOptions } from '../ingest/ingest.ts';
+import { DEFAULT_BODY_LIMITS } from './body.ts';
+import type { IngestOptions } from './ingest.ts';
 import { DEFAULT_ACCEPTED_EVENTS, parseAcceptedEvents } from '../inputs/eventbridge.ts';
 import { DEFAULT_DATAFLOW_OPTIONS } from '../inputs/dataflow.ts';
 import { DEFAULT_INGEST_LIMITS } from '../inputs/limits.ts';
 import { DEFAULT_CONVERSION_OPTIONS } from '../inputs/options.ts';
 import { DEFAULT_MAX_ENVELOPE_BYTES } from '../envelope/envelope.ts';
-import { ConfigError } from './errors.ts';
-import { boolean, integer, labelList, oneOf, optional, required, type Env } from './env.ts';
+import { ConfigError } from '../config/errors.ts';
+import { boolean, integer, labelList, oneOf, optional, required, type Env } from '../config/env.ts';
 
 export interface IngestConfig {
   queueUrl: string;
