@@ -65,12 +65,6 @@ export interface EnvelopeHeader {
   jobEnded?: boolean;
 }
 
-export function toEnvelopeValue(value: number): EnvelopeValue {
-  if (Number.isFinite(value)) return value;
-  if (Number.isNaN(value)) return 'NaN';
-  return value > 0 ? '+Inf' : '-Inf';
-}
-
 export function fromEnvelopeValue(value: EnvelopeValue): number {
   if (typeof value === 'number') return value;
   if (value === 'NaN') return NaN;
@@ -98,6 +92,7 @@ function escapedLabelSetJson(labels: Labels): string {
   return JSON.stringify(flat);
 }
 
+/** A value as the envelope carries it: JSON has no NaN or infinities, so those travel as Prometheus spells them. */
 function valueJson(value: number): string {
   if (Number.isFinite(value)) return String(value);
   if (Number.isNaN(value)) return '"NaN"';
