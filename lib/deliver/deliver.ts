@@ -5,7 +5,7 @@
  * could not be put on the DLQ. Everything else is acknowledged: written, superseded (the receiver holds newer),
  * or dead-lettered with the reason. Redelivery is safe: timestamps were stamped at ingest.
  */
-import { parseEnvelope } from '../envelope/envelope.ts';
+import { parseEnvelope, pointCount } from '../envelope/envelope.ts';
 import type { MetricFamily } from '../model/series.ts';
 import type { QueueMessage } from '../queue/sqs.ts';
 import { malformedDeadLetter, rejectionDeadLetters } from './dead-letters.ts';
@@ -51,7 +51,7 @@ export async function deliverBatch(batch: readonly BatchRecord[], deps: DeliverD
     try {
       const envelope = parseEnvelope(r.body);
       records.push({ index, messageId: r.messageId, envelope });
-      samples += envelope.points.length;
+      samples += pointCount(envelope);
     } catch (error) {
       deadLetters.push({ index, message: malformedDeadLetter(r.messageId, r.body, (error as Error).message) });
     }

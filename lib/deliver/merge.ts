@@ -296,27 +296,27 @@ export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
   for (const { index, envelope } of records) {
     for (const f of envelope.families) if (!families.has(f.name)) families.set(f.name, f);
     const context = known.context(envelope.group, envelope.labels);
-    const { receivedAt, points } = envelope;
-    // Points of one label set share one labels object (envelope version 2) and mostly come in a row: the set is
-    // resolved once for the run, each point then only looks its name up.
-    let lastLabels: Labels | undefined;
-    let byName: Map<string, SeriesEntry> = new Map();
-    for (let k = 0; k < points.length; k++) {
-      const p = points[k]!;
-      if (p.labels !== lastLabels) {
-        lastLabels = p.labels;
-        const node = labelsNode(context, p.labels);
-        byName = node.byName ??= new Map();
-      }
-      let entry = byName.get(p.name);
-      if (entry === undefined) byName.set(p.name, (entry = known.entry(known.labels(context, p.name, p.labels))));
+    const { receivedAt, points, names, labelSets, timestampsMs } = envelope;
+    // A label set is walked through the trie once per envelope, however many points it has; each point then only
+    // looks its name up among the set's series.
+    const setNodes = new Array<Map<string, SeriesEntry> | undefined>(labelSets.length);
+    for (let k = 0, i = 0; k < points.length; k += 3, i++) {
+      const set = points[k + 1] as number;
+      let byName = setNodes[set];
+      if (byName === undefined) byName = setNodes[set] = labelsNode(context, labelSets[set]!).byName ??= new Map();
+      const name = names[points[k] as number]!;
+      let entry = byName.get(name);
+      if (entry === undefined) byName.set(name, (entry = known.entry(known.labels(context, name, labelSets[set]!))));
       if (entry.batch !== batch) {
         entry.batch = batch;
         entry.series = { labels: entry.labels, samples: [], origins: [], metricName: entry.metricName, labelBytes: entry.labelBytes };
         entries.push(entry);
       }
       const series = entry.series!;
-      series.samples.push({ value: fromEnvelopeValue(p.value), timestampMs: p.timestampMs ?? receivedAt });
+      const value = points[k + 2]!;
+      let timestampMs = receivedAt;
+      if (timestampsMs !== undefined && !Number.isNaN(timestampsMs[i])) timestampMs = timestampsMs[i]!;
+      series.samples.push({ value: typeof value === 'number' ? value : fromEnvelopeValue(value), timestampMs });
       series.origins.push(index);
       samples++;
     }

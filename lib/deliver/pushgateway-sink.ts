@@ -28,7 +28,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { encodeTextExposition, TEXT_EXPOSITION_CONTENT_TYPE, type ExpositionFamily, type ExpositionSample } from '../encoders/text-exposition.ts';
-import { fromEnvelopeValue } from '../envelope/envelope.ts';
+import { envelopePoints, fromEnvelopeValue, pointCount } from '../envelope/envelope.ts';
 import { familyOf } from '../model/families.ts';
 import type { Labels, MetricFamily } from '../model/series.ts';
 import type { BackoffOptions } from '../transport/backoff.ts';
@@ -121,7 +121,7 @@ export function planPushes(records: readonly DecodedRecord[], deleteOnJobEnd: bo
     if (e.jobEnded) s.jobEnded = true;
     if (!s.present.some((p) => p.envelope.part === e.part)) {
       s.present.push(r);
-      s.samples += e.points.length;
+      s.samples += pointCount(e);
     }
   }
   const plans: GroupPlan[] = [];
@@ -171,7 +171,7 @@ export function snapshotFamilies(snapshot: Snapshot, group: Labels): { families:
   let duplicates = 0;
   for (const r of snapshot.present) {
     const statics = r.envelope.labels;
-    for (const p of r.envelope.points) {
+    for (const p of envelopePoints(r.envelope)) {
       const labels: Labels = {};
       for (const n in statics) if (!Object.hasOwn(group, n) && !Object.hasOwn(p.labels, n) && statics[n] !== '') labels[n] = statics[n]!;
       for (const n in p.labels) if (!Object.hasOwn(group, n) && p.labels[n] !== '' && !n.startsWith('__')) labels[n] = p.labels[n]!;

@@ -10,12 +10,14 @@ import type { Labels, MetricFamily, MetricType, Point } from '../model/series.ts
 import { EnvelopeTooLargeError, MalformedEnvelopeError } from './errors.ts';
 
 /**
- * The version ingest writes. Version 2 carries each distinct label set of a part once (`labelSets`, flat
- * `[name, value, …]` arrays) and each point as `[name, labelSet, value, timestampMs?]`: a third of version 1's bytes
- * for Beam pushes, where a hundred points share a handful of label sets, and less than half the parse work.
- * Deliver reads both, so messages queued before an upgrade still deliver.
+ * The version ingest writes. Version 3 carries each distinct label set (`labelSets`, flat `[name, value, …]`
+ * arrays) and each metric name (`names`) of a part once, and the points as one flat array of numbers,
+ * `[name, labelSet, value, …]`, with `timestamps` (`[point, ms, …]`) for the few points that have their own. A Beam
+ * push of 100 points is then a few hundred numbers and a handful of strings: JSON.parse makes one array of them
+ * instead of an array and a name string per point (version 2), which was most of deliver's parse and merge time.
+ * Deliver reads versions 1 to 3, so messages queued before an upgrade still deliver.
  */
-export const ENVELOPE_VERSION = 2;
+export const ENVELOPE_VERSION = 3;
 
 /** SQS' classic message size limit; what leaves room for the message attributes is the default budget. */
 export const SQS_MAX_MESSAGE_BYTES = 256 * 1024;
@@ -32,12 +34,13 @@ export interface EnvelopePoint {
 }
 
 /**
- * A parsed envelope of either version. Points are objects whatever the version; in a version 2 envelope the points
- * of one label set share one `labels` object, so a reader can resolve a label set once (by identity) for all of them.
+ * A parsed envelope of any version, in version 3's shape: point `i` is `names[points[3i]]` with the labels
+ * `labelSets[points[3i + 1]]` and the value `points[3i + 2]`. Each label set is one object, shared by its points,
+ * so a reader resolves a set once for all of them; `envelopePoints` gives the points as objects.
  */
 export interface Envelope {
   /** The version the body was written in. */
-  v: 1 | 2;
+  v: 1 | 2 | 3;
   /** The ingest request's id; all parts of one request share it. */
   id: string;
   part: number;
@@ -51,7 +54,12 @@ export interface Envelope {
   /** Static labels: on every series, unless the series or the group has the same name. */
   labels: Labels;
   families: MetricFamily[];
-  points: EnvelopePoint[];
+  labelSets: Labels[];
+  names: string[];
+  /** `[name index, label set index, value]` per point, flat. */
+  points: EnvelopeValue[];
+  /** Each point's own timestamp, NaN for those that take `receivedAt`; present only when some point has one. */
+  timestampsMs?: number[];
   /** The input reported the end of the job (job event or completion report). */
   jobEnded?: boolean;
 }
@@ -63,6 +71,23 @@ export interface EnvelopeHeader {
   group: Labels;
   labels: Labels;
   jobEnded?: boolean;
+}
+
+/** How many points an envelope holds. */
+export function pointCount(e: Envelope): number {
+  return e.points.length / 3;
+}
+
+/** The points of an envelope as objects (those of one label set share its labels object). */
+export function envelopePoints(e: Envelope): EnvelopePoint[] {
+  const out = new Array<EnvelopePoint>(pointCount(e));
+  for (let i = 0, k = 0; k < e.points.length; i++, k += 3) {
+    const p: EnvelopePoint = { name: e.names[e.points[k] as number]!, labels: e.labelSets[e.points[k + 1] as number]!, value: e.points[k + 2]! };
+    const own = e.timestampsMs?.[i];
+    if (own !== undefined && !Number.isNaN(own)) p.timestampMs = own;
+    out[i] = p;
+  }
+  return out;
 }
 
 export function fromEnvelopeValue(value: EnvelopeValue): number {
@@ -114,23 +139,30 @@ interface FamilyText {
   part: Part | undefined;
 }
 
+/** A metric name's JSON, its family's, and where the name sits in the part being filled. */
 interface NameText {
   json: string;
   bytes: number;
   family: FamilyText | undefined;
+  part: Part | undefined;
+  index: number;
 }
 
 interface Part {
   families: string[];
   sets: string[];
+  names: string[];
+  /** `name,set,value` per point. */
   points: string[];
+  /** `point,ms` per point with a timestamp of its own. */
+  timestamps: string[];
   bytes: number;
 }
 
 /**
- * Serialises one request's points into as few version 2 envelope bodies as fit `maxBytes` each (UTF-8), each
- * carrying the metadata of the families and the label sets its points use. Throws EnvelopeTooLargeError when one
- * point alone cannot fit.
+ * Serialises one request's points into as few version 3 envelope bodies as fit `maxBytes` each (UTF-8), each
+ * carrying the metadata of the families, the label sets and the names its points use. Throws EnvelopeTooLargeError
+ * when one point alone cannot fit.
  */
 export function buildEnvelopes(
   header: EnvelopeHeader,
@@ -146,15 +178,15 @@ export function buildEnvelopes(
     `,"source":${JSON.stringify(header.source)},"receivedAt":${header.receivedAt}` +
     `,"group":${JSON.stringify(header.group)},"labels":${JSON.stringify(header.labels)}` +
     (header.jobEnded ? ',"jobEnded":true' : '');
-  // 20 digits each for part and parts; `,"families":[],"labelSets":[],"points":[]}` is 42 bytes. Every list item
-  // counts its bytes plus a separator, so each list counts one separator more than it has.
-  const overhead = Buffer.byteLength(head) + 40 + 42;
+  // 20 digits each for part and parts; `,"families":[],"labelSets":[],"names":[],"points":[],"timestamps":[]}` is
+  // 69 bytes. Every list item counts its bytes plus a separator, so each list counts one separator more than it has.
+  const overhead = Buffer.byteLength(head) + 40 + 69;
 
   // Converters often give the points of one label set one object; then it is serialised once.
   const setTexts = new Map<Labels, SetText>();
   const byJson = new Map<string, SetText>();
   const nameTexts = new Map<string, NameText>();
-  const newPart = (): Part => ({ families: [], sets: [], points: [], bytes: overhead });
+  const newPart = (): Part => ({ families: [], sets: [], names: [], points: [], timestamps: [], bytes: overhead });
   const parts: Part[] = [newPart()];
 
   for (const p of points) {
@@ -168,18 +200,18 @@ export function buildEnvelopes(
     let name = nameTexts.get(p.name);
     if (name === undefined) {
       const json = JSON.stringify(p.name);
-      nameTexts.set(p.name, (name = { json, bytes: Buffer.byteLength(json), family: familyText(familyOf(p.name, byName), familyTexts) }));
+      const family = familyText(familyOf(p.name, byName), familyTexts);
+      nameTexts.set(p.name, (name = { json, bytes: Buffer.byteLength(json), family, part: undefined, index: 0 }));
     }
-    const tail = `,${valueJson(p.value)}${p.timestampMs === undefined ? '' : `,${p.timestampMs}`}]`;
-    // `[name,index` + tail, and a separator.
-    const fixedBytes = 1 + name.bytes + 1 + tail.length + 1;
+    const value = valueJson(p.value);
+    const timestamp = p.timestampMs === undefined ? undefined : String(p.timestampMs);
 
     let part = parts[parts.length - 1]!;
-    let cost = pointCost(part, set, name.family, fixedBytes);
+    let cost = pointCost(part, set, name, value, timestamp);
     if (part.points.length > 0 && part.bytes + cost > maxBytes) {
       part = newPart();
       parts.push(part);
-      cost = pointCost(part, set, name.family, fixedBytes);
+      cost = pointCost(part, set, name, value, timestamp);
     }
     if (part.bytes + cost > maxBytes) throw new EnvelopeTooLargeError(overhead + cost, maxBytes);
 
@@ -193,14 +225,21 @@ export function buildEnvelopes(
       set.index = part.sets.length;
       part.sets.push(set.json);
     }
-    part.points.push(`[${name.json},${set.index}${tail}`);
+    if (name.part !== part) {
+      name.part = part;
+      name.index = part.names.length;
+      part.names.push(name.json);
+    }
+    if (timestamp !== undefined) part.timestamps.push(`${part.points.length},${timestamp}`);
+    part.points.push(`${name.index},${set.index},${value}`);
     part.bytes += cost;
   }
 
   return parts.map(
     (part, i) =>
       head.replace('PART', String(i)).replace('PARTS', String(parts.length)) +
-      `,"families":[${part.families.join(',')}],"labelSets":[${part.sets.join(',')}],"points":[${part.points.join(',')}]}`,
+      `,"families":[${part.families.join(',')}],"labelSets":[${part.sets.join(',')}],"names":[${part.names.join(',')}]` +
+      `,"points":[${part.points.join(',')}]${part.timestamps.length > 0 ? `,"timestamps":[${part.timestamps.join(',')}]` : ''}}`,
   );
 }
 
@@ -214,11 +253,16 @@ function familyText(family: MetricFamily | undefined, texts: Map<string, FamilyT
   return text;
 }
 
-/** The bytes a point adds to a part: its own, its label set's and its family's if the part lacks them. */
-function pointCost(part: Part, set: SetText, family: FamilyText | undefined, fixedBytes: number): number {
-  let bytes = fixedBytes;
+/** The bytes a point adds to a part: its own, and its label set's, name's and family's if the part lacks them. */
+function pointCost(part: Part, set: SetText, name: NameText, value: string, timestamp: string | undefined): number {
+  // `name,set,value` and a separator; `point,ms` and a separator for a timestamp of its own.
+  let bytes = value.length + 3;
+  if (timestamp !== undefined) bytes += decimalDigits(part.points.length) + timestamp.length + 2;
   if (set.part === part) bytes += decimalDigits(set.index);
   else bytes += set.bytes + 1 + decimalDigits(part.sets.length);
+  if (name.part === part) bytes += decimalDigits(name.index);
+  else bytes += name.bytes + 1 + decimalDigits(part.names.length);
+  const family = name.family;
   if (family !== undefined && family.part !== part) bytes += family.bytes + 1;
   return bytes;
 }
@@ -247,7 +291,7 @@ function checkLabels(v: unknown, path: string): Labels {
 }
 
 /**
- * Parses and checks an SQS message body of either version. Hand-written rather than schema-driven: deliver reads
+ * Parses and checks an SQS message body of any version. Hand-written rather than schema-driven: deliver reads
  * thousands of these per batch, and the producer is our own ingest function, so the check guards against foreign or
  * corrupt messages, not against users.
  */
@@ -259,8 +303,8 @@ export function parseEnvelope(body: string): Envelope {
     throw new MalformedEnvelopeError('$', 'body is not JSON', { cause });
   }
   if (!isPlainObject(raw)) throw new MalformedEnvelopeError('$', 'must be a JSON object');
-  if (raw.v !== 1 && raw.v !== 2) {
-    throw new MalformedEnvelopeError('$.v', `unsupported envelope version ${JSON.stringify(raw.v)} (this reader knows 1 and 2)`);
+  if (raw.v !== 1 && raw.v !== 2 && raw.v !== 3) {
+    throw new MalformedEnvelopeError('$.v', `unsupported envelope version ${JSON.stringify(raw.v)} (this reader knows 1 to 3)`);
   }
   if (typeof raw.id !== 'string') throw new MalformedEnvelopeError('$.id', 'must be a string');
   if (typeof raw.source !== 'string') throw new MalformedEnvelopeError('$.source', 'must be a string');
@@ -277,12 +321,8 @@ export function parseEnvelope(body: string): Envelope {
     }
   });
   if (!Array.isArray(raw.points)) throw new MalformedEnvelopeError('$.points', 'must be an array');
-  if (raw.v === 1) {
-    checkPointsV1(raw.points as unknown[]);
-    return raw as unknown as Envelope;
-  }
   const envelope: Envelope = {
-    v: 2,
+    v: raw.v,
     id: raw.id,
     part: raw.part as number,
     parts: raw.parts as number,
@@ -291,8 +331,13 @@ export function parseEnvelope(body: string): Envelope {
     group: raw.group as Labels,
     labels: raw.labels as Labels,
     families: raw.families as MetricFamily[],
-    points: pointsV2(labelSetsV2(raw.labelSets), raw.points as unknown[]),
+    labelSets: [],
+    names: [],
+    points: [],
   };
+  if (raw.v === 3) readPointsV3(envelope, raw);
+  else if (raw.v === 2) readPointsV2(envelope, labelSetsOf(raw.labelSets), raw.points as unknown[]);
+  else readPointsV1(envelope, raw.points as unknown[]);
   if (raw.jobEnded !== undefined) envelope.jobEnded = raw.jobEnded === true;
   return envelope;
 }
@@ -303,22 +348,81 @@ function checkValue(v: unknown, path: string): void {
   }
 }
 
-function checkPointsV1(points: unknown[]): void {
+/** Version 3 is the parsed shape already: its arrays are checked and kept as they are. */
+function readPointsV3(e: Envelope, raw: Record<string, unknown>): void {
+  e.labelSets = labelSetsOf(raw.labelSets);
+  const names = raw.names;
+  if (!Array.isArray(names)) throw new MalformedEnvelopeError('$.names', 'must be an array');
+  for (let i = 0; i < names.length; i++) if (typeof names[i] !== 'string') throw new MalformedEnvelopeError(`$.names[${i}]`, 'must be a string');
+  e.names = names as string[];
+  const points = raw.points as unknown[];
+  if (points.length % 3 !== 0) throw new MalformedEnvelopeError('$.points', 'must hold [name, labelSet, value] triples');
+  const nameCount = names.length;
+  const setCount = e.labelSets.length;
+  for (let k = 0; k < points.length; k += 3) {
+    const n = points[k];
+    const s = points[k + 1];
+    const v = points[k + 2];
+    // Indices are non-negative integers below their table's length: `x >>> 0 === x` is that test for numbers.
+    if (typeof n !== 'number' || n >>> 0 !== n || n >= nameCount) {
+      throw new MalformedEnvelopeError(`$.points[${k}]`, `must index one of the ${nameCount} names`);
+    }
+    if (typeof s !== 'number' || s >>> 0 !== s || s >= setCount) {
+      throw new MalformedEnvelopeError(`$.points[${k + 1}]`, `must index one of the ${setCount} label sets`);
+    }
+    if (typeof v !== 'number') checkValue(v, `$.points[${k + 2}]`);
+  }
+  e.points = points as EnvelopeValue[];
+  if (raw.timestamps === undefined) return;
+  const stamps = raw.timestamps;
+  if (!Array.isArray(stamps) || stamps.length % 2 !== 0) throw new MalformedEnvelopeError('$.timestamps', 'must hold [point, ms] pairs');
+  const count = points.length / 3;
+  const timestamps = new Array<number>(count).fill(NaN);
+  for (let k = 0; k < stamps.length; k += 2) {
+    const i = stamps[k];
+    if (typeof i !== 'number' || i >>> 0 !== i || i >= count) {
+      throw new MalformedEnvelopeError(`$.timestamps[${k}]`, `must index one of the ${count} points`);
+    }
+    if (!Number.isSafeInteger(stamps[k + 1])) throw new MalformedEnvelopeError(`$.timestamps[${k + 1}]`, 'must be an integer (ms)');
+    timestamps[i] = stamps[k + 1] as number;
+  }
+  e.timestampsMs = timestamps;
+}
+
+/** Name indices for versions 1 and 2, which carry a name per point. */
+function nameIndex(e: Envelope, indices: Map<string, number>, name: string): number {
+  let i = indices.get(name);
+  if (i === undefined) {
+    indices.set(name, (i = e.names.length));
+    e.names.push(name);
+  }
+  return i;
+}
+
+/** Version 1's `{name, labels, value, timestampMs?}` points; each labels object becomes a set of its own. */
+function readPointsV1(e: Envelope, points: unknown[]): void {
+  const indices = new Map<string, number>();
+  const timestamps: number[] = [];
+  let ownTimestamps = false;
   for (let i = 0; i < points.length; i++) {
     const p = points[i];
     if (!isPlainObject(p) || typeof p.name !== 'string') {
       throw new MalformedEnvelopeError(`$.points[${i}]`, 'must be an object with a string name');
     }
-    checkLabels(p.labels, `$.points[${i}].labels`);
+    e.labelSets.push(checkLabels(p.labels, `$.points[${i}].labels`));
     checkValue(p.value, `$.points[${i}].value`);
     if (p.timestampMs !== undefined && !Number.isSafeInteger(p.timestampMs)) {
       throw new MalformedEnvelopeError(`$.points[${i}].timestampMs`, 'must be an integer (ms)');
     }
+    e.points.push(nameIndex(e, indices, p.name), i, p.value as EnvelopeValue);
+    if (p.timestampMs !== undefined) ownTimestamps = true;
+    timestamps.push((p.timestampMs as number | undefined) ?? NaN);
   }
+  if (ownTimestamps) e.timestampsMs = timestamps;
 }
 
-/** Version 2's label sets, each made into one labels object its points will share. */
-function labelSetsV2(raw: unknown): Labels[] {
+/** The label sets of versions 2 and 3, each made into one labels object its points will share. */
+function labelSetsOf(raw: unknown): Labels[] {
   if (!Array.isArray(raw)) throw new MalformedEnvelopeError('$.labelSets', 'must be an array');
   const sets = new Array<Labels>(raw.length);
   for (let i = 0; i < raw.length; i++) {
@@ -343,9 +447,12 @@ function labelSetsV2(raw: unknown): Labels[] {
   return sets;
 }
 
-/** Version 2's `[name, labelSet, value, timestampMs?]` points as point objects. */
-function pointsV2(sets: readonly Labels[], raw: unknown[]): EnvelopePoint[] {
-  const points = new Array<EnvelopePoint>(raw.length);
+/** Version 2's `[name, labelSet, value, timestampMs?]` points. */
+function readPointsV2(e: Envelope, sets: Labels[], raw: unknown[]): void {
+  e.labelSets = sets;
+  const indices = new Map<string, number>();
+  const timestamps: number[] = [];
+  let ownTimestamps = false;
   for (let i = 0; i < raw.length; i++) {
     const p: unknown = raw[i];
     if (!Array.isArray(p) || p.length < 3 || p.length > 4) {
@@ -353,19 +460,21 @@ function pointsV2(sets: readonly Labels[], raw: unknown[]): EnvelopePoint[] {
     }
     const name: unknown = p[0];
     if (typeof name !== 'string') throw new MalformedEnvelopeError(`$.points[${i}][0]`, 'must be a string');
-    const labels = sets[p[1] as number];
-    if (!Number.isInteger(p[1]) || labels === undefined) {
+    const set: unknown = p[1];
+    if (typeof set !== 'number' || !Number.isInteger(set) || sets[set] === undefined) {
       throw new MalformedEnvelopeError(`$.points[${i}][1]`, `must index one of the ${sets.length} label sets`);
     }
     const value: unknown = p[2];
     checkValue(value, `$.points[${i}][2]`);
-    if (p.length === 3) {
-      points[i] = { name, labels, value: value as EnvelopeValue };
-    } else {
+    e.points.push(nameIndex(e, indices, name), set, value as EnvelopeValue);
+    if (p.length === 4) {
       const timestampMs: unknown = p[3];
       if (!Number.isSafeInteger(timestampMs)) throw new MalformedEnvelopeError(`$.points[${i}][3]`, 'must be an integer (ms)');
-      points[i] = { name, labels, value: value as EnvelopeValue, timestampMs: timestampMs as number };
+      ownTimestamps = true;
+      timestamps.push(timestampMs as number);
+    } else {
+      timestamps.push(NaN);
     }
   }
-  return points;
+  if (ownTimestamps) e.timestampsMs = timestamps;
 }

@@ -11,7 +11,7 @@ import { queryInstant, startPrometheus } from '../../dev/receivers.ts';
 import { receiveAll, startSqs } from '../../dev/sqs.ts';
 import { createDeliverRuntime } from '../../lib/deliver/runtime.ts';
 import { snappyUncompress } from '../../lib/encoders/snappy.ts';
-import { buildEnvelopes, parseEnvelope } from '../../lib/envelope/envelope.ts';
+import { buildEnvelopes, envelopePoints, parseEnvelope } from '../../lib/envelope/envelope.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { MetricFamily, Point } from '../../lib/model/series.ts';
 import { startFaultServer } from '../support/fault-server.ts';
@@ -117,7 +117,7 @@ describe('deliver against a real Prometheus', () => {
     assert.equal(await valueAt(prometheus().url, 'sum(deliver_redelivered)', t), 7);
   });
 
-  test('a version 1 envelope queued before the upgrade still delivers, merged with version 2 ones of its series', async () => {
+  test('version 1 and 2 envelopes queued before an upgrade still deliver, merged with version 3 ones of their series', async () => {
     const { rt, lines } = runtime();
     const t = Date.now() - 40_000;
     const v1 = {
@@ -128,15 +128,25 @@ describe('deliver against a real Prometheus', () => {
         points: [{ name: 'deliver_v1', labels: { step: 'a' }, value: 1 }, { name: 'deliver_v1', labels: { step: 'b' }, value: 7, timestampMs: t - 4_000 }],
       }),
     };
-    const v2 = message('m-v2', t, [{ name: 'deliver_v1', labels: { step: 'a' }, value: 2 }], [GAUGE('deliver_v1')]);
-    assert.equal(JSON.parse(v2.body).v, 2);
+    const v2 = {
+      messageId: 'm-v2',
+      body: JSON.stringify({
+        v: 2, id: 'req-v2', part: 0, parts: 1, source: 'text', receivedAt: t - 2_000, group: { job: 'deliver-test' }, labels: {},
+        families: [GAUGE('deliver_v1')],
+        labelSets: [['step', 'a']],
+        points: [['deliver_v1', 0, 3]],
+      }),
+    };
+    const v3 = message('m-v3', t, [{ name: 'deliver_v1', labels: { step: 'a' }, value: 2 }], [GAUGE('deliver_v1')]);
+    assert.equal(JSON.parse(v3.body).v, 3);
 
-    const { failed, stats } = await deliver(rt, lines, [v1, v2]);
+    const { failed, stats } = await deliver(rt, lines, [v1, v2, v3]);
 
     assert.deepEqual(failed, []);
-    assert.equal(stats.samplesWritten, 3);
+    assert.equal(stats.samplesWritten, 4);
     assert.deepEqual(await receiveAll(sqs().client, sqs().dlqUrl), []);
     assert.equal(await valueAt(prometheus().url, 'deliver_v1{step="a"}', t - 5_000), 1);
+    assert.equal(await valueAt(prometheus().url, 'deliver_v1{step="a"}', t - 2_000), 3);
     assert.equal(await valueAt(prometheus().url, 'deliver_v1{step="a"}', t), 2);
     assert.equal(await valueAt(prometheus().url, 'deliver_v1{step="b"}', t - 4_000), 7);
   });
@@ -206,7 +216,7 @@ describe('deliver against a real Prometheus', () => {
     assert.equal(dead[0]!.MessageAttributes?.reason?.StringValue, 'permanent:isolation-budget');
     assert.match(dead[0]!.MessageAttributes?.error?.StringValue ?? '', /out of order sample/);
     const parked = parseEnvelope(dead[0]!.Body!);
-    assert.deepEqual(parked.points.map((p) => p.labels.i), ['04', '05', '06', '07']);
+    assert.deepEqual(envelopePoints(parked).map((p) => p.labels.i), ['04', '05', '06', '07']);
 
     // What a redrive does: the parked body delivered again, with a budget large enough, isolates the stale one.
     const { rt: again, lines: againLines } = runtime();
@@ -266,7 +276,7 @@ describe('deliver against a Prometheus with an out-of-order window', () => {
     assert.equal(dead[0]!.MessageAttributes?.reason?.StringValue, 'permanent:too-old');
     assert.equal(dead[0]!.MessageAttributes?.status?.StringValue, '500');
     assert.equal(dead[0]!.MessageAttributes?.sourceMessageId?.StringValue, 'm-window');
-    assert.deepEqual(parseEnvelope(dead[0]!.Body!).points, [
+    assert.deepEqual(envelopePoints(parseEnvelope(dead[0]!.Body!)), [
       { name: 'deliver_window', labels: { job: 'deliver-test', step: 'b' }, value: 3, timestampMs: tooOld },
     ]);
     const written = await queryInstant(prometheus().url, 'deliver_window{step=~"a|c"}', { timeMs: t });

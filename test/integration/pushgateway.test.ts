@@ -15,7 +15,7 @@ import { deliverBatch, type BatchRecord } from '../../lib/deliver/deliver.ts';
 import { PushgatewaySink, type PushgatewayOptions } from '../../lib/deliver/pushgateway-sink.ts';
 import type { DecodedRecord } from '../../lib/deliver/records.ts';
 import { createSinks } from '../../lib/deliver/runtime.ts';
-import { buildEnvelopes, parseEnvelope, type EnvelopeHeader } from '../../lib/envelope/envelope.ts';
+import { buildEnvelopes, type EnvelopeHeader, envelopePoints, parseEnvelope } from '../../lib/envelope/envelope.ts';
 import { convertBeamJava } from '../../lib/inputs/beam-java.ts';
 import { convertEventBridgeEvent } from '../../lib/inputs/eventbridge.ts';
 import { DEFAULT_CONVERSION_OPTIONS } from '../../lib/inputs/options.ts';
@@ -199,7 +199,7 @@ describe('PushgatewaySink against a real Pushgateway', () => {
     const parts = batchOf(snapshot(2));
     assert.ok(parts.length >= 3, `the snapshot must split into 3 or more parts, got ${parts.length}`);
     const present = [parts[0]!, parts[2]!].map((r, index) => ({ ...r, index }));
-    const updated = new Set(present.flatMap((r) => r.envelope.points.map((p) => p.name)));
+    const updated = new Set(present.flatMap((r) => envelopePoints(r.envelope).map((p) => p.name)));
     proxy().reset();
 
     const report = await sink().deliver(present, soon());
@@ -240,7 +240,7 @@ describe('PushgatewaySink against a real Pushgateway', () => {
     const dlq = rejectionDeadLetters(report.rejected, records, new Map(), sink().name, () => true).get(0)!;
     assert.equal(dlq.length, 1);
     assert.equal(dlq[0]!.attributes!.reason!.StringValue, 'permanent:http-400');
-    assert.deepEqual(parseEnvelope(dlq[0]!.body).points, [{ name: 'pg_conflict_total', labels: { job: 'pg-conflict', kind: 'x' }, value: 5, timestampMs: receivedAt }]);
+    assert.deepEqual(envelopePoints(parseEnvelope(dlq[0]!.body)), [{ name: 'pg_conflict_total', labels: { job: 'pg-conflict', kind: 'x' }, value: 5, timestampMs: receivedAt }]);
     await assertBodiesPassPromtool(proxy().requests);
   });
 

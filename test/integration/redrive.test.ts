@@ -12,7 +12,7 @@ import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@
 import { DUMMY_CREDENTIALS, receiveAll, startSqs } from '../../dev/sqs.ts';
 import { deadLetterAttributes } from '../../lib/deliver/dead-letters.ts';
 import { createDeliverRuntime } from '../../lib/deliver/runtime.ts';
-import { buildEnvelopes, parseEnvelope } from '../../lib/envelope/envelope.ts';
+import { buildEnvelopes, envelopePoints, parseEnvelope } from '../../lib/envelope/envelope.ts';
 import { DEAD_LETTER_ATTRIBUTES, formatRedrive, redrive } from '../../lib/queue/redrive.ts';
 import { startFaultServer } from '../support/fault-server.ts';
 import { started } from '../support/lifecycle.ts';
@@ -103,9 +103,9 @@ describe('redrive', () => {
     const queued = await receiveAll(sqs().client, sqs().queueUrl);
     assert.equal(queued.length, 2);
     for (const m of queued) assert.deepEqual(m.MessageAttributes ?? {}, {});
-    const refusedAgain = queued.find((m) => parseEnvelope(m.Body!).points[0]!.labels.step === 'refused')!;
+    const refusedAgain = queued.find((m) => envelopePoints(parseEnvelope(m.Body!))[0]!.labels.step === 'refused')!;
     // The DLQ body is an envelope of the refused points (with their timestamps), not the original message.
-    assert.deepEqual(parseEnvelope(refusedAgain.Body!).points, [
+    assert.deepEqual(envelopePoints(parseEnvelope(refusedAgain.Body!)), [
       { name: 'beam_redriven_total', labels: { job: 'redrive', step: 'refused' }, value: 1, timestampMs: parseEnvelope(refused).receivedAt },
     ]);
     assert.equal(queued.find((m) => m !== refusedAgain)!.Body, exhausted);

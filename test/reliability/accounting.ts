@@ -5,7 +5,7 @@
  */
 
 import type { Message } from '@aws-sdk/client-sqs';
-import { parseEnvelope } from '../../lib/envelope/envelope.ts';
+import { envelopePoints, parseEnvelope } from '../../lib/envelope/envelope.ts';
 import { METRIC, sampleKey, type Workload } from './workload.ts';
 
 /** A sample as a receiver stores it. */
@@ -194,7 +194,7 @@ export function deadLetteredSamples(messages: readonly Message[]): DeadLetteredS
   return messages.flatMap((m) => {
     const reason = m.MessageAttributes?.reason?.StringValue;
     const envelope = parseEnvelope(m.Body ?? '');
-    return envelope.points
+    return envelopePoints(envelope)
       .filter((p) => p.name === METRIC)
       .map((p) => ({
         // Label precedence as delivery merges them (lib/deliver/merge.ts): group over point over static labels.

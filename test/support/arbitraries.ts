@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
 import { loadIngestConfig } from '../../lib/ingest/config.ts';
-import { parseEnvelope } from '../../lib/envelope/envelope.ts';
+import { parseEnvelope, pointCount } from '../../lib/envelope/envelope.ts';
 import { acceptEvent, acceptHttpRequest, type Accepted, type IngestOptions } from '../../lib/ingest/ingest.ts';
 import type { HttpRequest } from '../../lib/ingest/request.ts';
 import { createIngestRuntime, type HttpReply } from '../../lib/ingest/runtime.ts';
@@ -511,7 +511,7 @@ export function checkIngestOutcome(run: () => Accepted, options: IngestOptions):
   let points = 0;
   for (const body of accepted.envelopes) {
     assert.ok(Buffer.byteLength(body) <= options.maxEnvelopeBytes, 'an envelope over MAX_MESSAGE_BYTES');
-    points += parseEnvelope(body).points.length;
+    points += pointCount(parseEnvelope(body));
   }
   assert.equal(points, accepted.series, 'the envelopes carry every series once');
   return 200;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildEnvelopes, fromEnvelopeValue, parseEnvelope, type EnvelopeHeader, type EnvelopePoint } from '../../../lib/envelope/envelope.ts';
+import { buildEnvelopes, envelopePoints, fromEnvelopeValue, parseEnvelope, pointCount, type EnvelopeHeader, type EnvelopePoint } from '../../../lib/envelope/envelope.ts';
 import { EnvelopeTooLargeError, MalformedEnvelopeError } from '../../../lib/envelope/errors.ts';
 import type { MetricFamily, Point } from '../../../lib/model/series.ts';
 
@@ -24,7 +24,7 @@ describe('buildEnvelopes / parseEnvelope', () => {
     const [body, ...rest] = buildEnvelopes({ ...header, jobEnded: true }, families, input);
     assert.equal(rest.length, 0);
     const e = parseEnvelope(body!);
-    assert.equal(e.v, 2);
+    assert.equal(e.v, 3);
     assert.equal(e.id, 'req-1');
     assert.deepEqual([e.part, e.parts], [0, 1]);
     assert.equal(e.receivedAt, header.receivedAt);
@@ -32,15 +32,15 @@ describe('buildEnvelopes / parseEnvelope', () => {
     assert.deepEqual(e.labels, header.labels);
     assert.equal(e.jobEnded, true);
     assert.deepEqual(e.families, families);
-    assert.deepEqual(e.points, input);
+    assert.deepEqual(envelopePoints(e), input);
   });
 
   it('carries NaN and infinities as Prometheus spells them', () => {
     const input: Point[] = [NaN, Infinity, -Infinity].map((value) => ({ name: 'g', labels: {}, value }));
-    const e = parseEnvelope(buildEnvelopes(header, [], input)[0]!);
-    assert.deepEqual(e.points.map((p) => p.value), ['NaN', '+Inf', '-Inf']);
-    assert.ok(Number.isNaN(fromEnvelopeValue(e.points[0]!.value)));
-    assert.equal(fromEnvelopeValue(e.points[1]!.value), Infinity);
+    const e = envelopePoints(parseEnvelope(buildEnvelopes(header, [], input)[0]!));
+    assert.deepEqual(e.map((p) => p.value), ['NaN', '+Inf', '-Inf']);
+    assert.ok(Number.isNaN(fromEnvelopeValue(e[0]!.value)));
+    assert.equal(fromEnvelopeValue(e[1]!.value), Infinity);
   });
 
   it('splits into parts that each stay under the byte limit and keep every point once', () => {
@@ -54,7 +54,7 @@ describe('buildEnvelopes / parseEnvelope', () => {
       assert.deepEqual([e.part, e.parts], [i, bodies.length]);
       // Every part carries the metadata of the families its points belong to.
       assert.deepEqual(e.families.map((f) => f.name), ['beam_words_total']);
-      for (const p of e.points) seen.push(p.labels.step!);
+      for (const p of envelopePoints(e)) seen.push(p.labels.step!);
     });
     assert.deepEqual(seen, input.map((p) => p.labels.step));
   });
@@ -74,10 +74,25 @@ describe('buildEnvelopes / parseEnvelope', () => {
     );
     const [body] = buildEnvelopes(header, [], input);
     assert.deepEqual(JSON.parse(body!).labelSets, [['namespace', 'ns', 'step', 's1'], ['namespace', 'ns', 'step', 's2']]);
-    const e = parseEnvelope(body!);
-    assert.deepEqual(e.points, input);
-    assert.equal(e.points[0]!.labels, e.points[2]!.labels);
-    assert.notEqual(e.points[0]!.labels, e.points[1]!.labels);
+    const e = envelopePoints(parseEnvelope(body!));
+    assert.deepEqual(e, input);
+    assert.equal(e[0]!.labels, e[2]!.labels);
+    assert.notEqual(e[0]!.labels, e[1]!.labels);
+  });
+
+  it('carries each metric name once per part, and timestamps only for the points that have their own', () => {
+    const input: Point[] = [
+      { name: 'a_total', labels: { step: 's1' }, value: 1 },
+      { name: 'a_total', labels: { step: 's2' }, value: 2 },
+      { name: 'g', labels: { step: 's1' }, value: 0.5, timestampMs: header.receivedAt - 1500 },
+    ];
+    const [body] = buildEnvelopes(header, [], input);
+    const raw = JSON.parse(body!);
+    assert.deepEqual(raw.names, ['a_total', 'g']);
+    assert.deepEqual(raw.points, [0, 0, 1, 0, 1, 2, 1, 0, 0.5]);
+    assert.deepEqual(raw.timestamps, [2, header.receivedAt - 1500]);
+    assert.deepEqual(parseEnvelope(body!).timestampsMs, [NaN, NaN, header.receivedAt - 1500]);
+    assert.equal('timestamps' in JSON.parse(buildEnvelopes(header, [], input.slice(0, 2))[0]!), false);
   });
 
   it('gives every part the label sets its own points use', () => {
@@ -87,10 +102,10 @@ describe('buildEnvelopes / parseEnvelope', () => {
     const seen: EnvelopePoint[] = [];
     for (const body of bodies) {
       assert.ok(Buffer.byteLength(body) <= 4 * 1024);
-      const raw = JSON.parse(body) as { labelSets: string[][]; points: unknown[][] };
+      const raw = JSON.parse(body) as { labelSets: string[][]; points: number[] };
       assert.equal(raw.labelSets.length, 3);
-      assert.deepEqual([...new Set(raw.points.map((p) => p[1]))].sort(), [0, 1, 2]);
-      seen.push(...parseEnvelope(body).points);
+      assert.deepEqual([...new Set(raw.points.filter((_, k) => k % 3 === 1))].sort(), [0, 1, 2]);
+      seen.push(...envelopePoints(parseEnvelope(body)));
     }
     assert.deepEqual(seen, input);
   });
@@ -100,10 +115,11 @@ describe('buildEnvelopes / parseEnvelope', () => {
     const input = points(500, 40).map((p, i) => ({ ...p, labels: { step: 'é'.repeat(i % 7) + p.labels.step } }));
     const limit = 8 * 1024;
     const bodies = buildEnvelopes(header, families, input, limit);
-    const pointBytes = (p: Point) => Buffer.byteLength(JSON.stringify([p.name, 0, p.value])) + Buffer.byteLength(JSON.stringify(Object.entries(p.labels).flat())) + 2;
+    // A point's triple (its name is in the part already; its set index at most three digits) and its label set.
+    const pointBytes = (p: Point) => `0,000,${p.value},`.length + Buffer.byteLength(JSON.stringify(Object.entries(p.labels).flat())) + 1;
     let at = 0;
     bodies.forEach((body, i) => {
-      const n = parseEnvelope(body).points.length;
+      const n = pointCount(parseEnvelope(body));
       at += n;
       assert.ok(Buffer.byteLength(body) <= limit);
       // The budget reserves 20 digits each for part and parts; the next point would not have fitted beside them.
@@ -118,14 +134,14 @@ describe('buildEnvelopes / parseEnvelope', () => {
     const [body] = buildEnvelopes(header, [], input);
     assert.deepEqual(JSON.parse(body!).labelSets, input.map((p) => Object.entries(p.labels).flat()));
     assert.ok(body!.includes(JSON.stringify(['k6', 'lone \ud800', 'z', 'lone \ud800']).slice(1, -1)));
-    assert.deepEqual(parseEnvelope(body!).points, input);
+    assert.deepEqual(envelopePoints(parseEnvelope(body!)), input);
   });
 
   it('keeps a label named __proto__ as an own label', () => {
     const input: Point[] = [{ name: 'm', labels: JSON.parse('{"__proto__":"x","a":"b"}') as Record<string, string>, value: 1 }];
     const e = parseEnvelope(buildEnvelopes(header, [], input)[0]!);
-    assert.deepEqual(Object.keys(e.points[0]!.labels), ['__proto__', 'a']);
-    assert.equal(Object.getPrototypeOf(e.points[0]!.labels), Object.prototype);
+    assert.deepEqual(Object.keys(e.labelSets[0]!), ['__proto__', 'a']);
+    assert.equal(Object.getPrototypeOf(e.labelSets[0]!), Object.prototype);
   });
 
   it('yields one envelope without points for an empty conversion (ingest then sends nothing)', () => {
@@ -150,44 +166,89 @@ const v1Body = JSON.stringify({
   ],
 });
 
-describe('parseEnvelope reads version 1 bodies', () => {
+/** A version 2 body, as ingest wrote them before version 3. */
+const v2Body = JSON.stringify({
+  v: 2,
+  id: 'req-v2',
+  part: 0,
+  parts: 1,
+  source: 'beam-java',
+  receivedAt: 1_763_633_700_000,
+  group: { job: 'wordcount' },
+  labels: {},
+  families: [{ name: 'beam_words_total', type: 'counter' }],
+  labelSets: [['namespace', 'ns', 'step', 'a'], ['namespace', 'ns', 'step', 'b']],
+  points: [['beam_words_total', 0, 3], ['beam_words_total', 1, 4], ['beam_gauge', 0, 'NaN', 1_763_633_701_980]],
+});
+
+describe('parseEnvelope reads the bodies of earlier versions', () => {
   it('returns a version 1 body\'s header and points as they were written', () => {
     const e = parseEnvelope(v1Body);
     assert.equal(e.v, 1);
     assert.deepEqual(e.group, { job: 'wordcount' });
-    assert.deepEqual(e.points, [
+    assert.deepEqual(envelopePoints(e), [
       { name: 'beam_words_total', labels: { step: 'a' }, value: 3 },
       { name: 'beam_gauge', labels: {}, value: '+Inf', timestampMs: 1_763_633_701_980 },
     ]);
   });
 
-  it('reads the same points from a version 1 body as from the version 2 body of the same request', () => {
-    const old = parseEnvelope(v1Body);
-    const current = parseEnvelope(buildEnvelopes(old, old.families, old.points.map((p) => ({ ...p, value: fromEnvelopeValue(p.value) })))[0]!);
-    assert.deepEqual(current.points, old.points);
+  it('returns a version 2 body\'s points as they were written, those of one label set sharing its object', () => {
+    const e = parseEnvelope(v2Body);
+    assert.equal(e.v, 2);
+    const points = envelopePoints(e);
+    assert.deepEqual(points, [
+      { name: 'beam_words_total', labels: { namespace: 'ns', step: 'a' }, value: 3 },
+      { name: 'beam_words_total', labels: { namespace: 'ns', step: 'b' }, value: 4 },
+      { name: 'beam_gauge', labels: { namespace: 'ns', step: 'a' }, value: 'NaN', timestampMs: 1_763_633_701_980 },
+    ]);
+    assert.equal(points[0]!.labels, points[2]!.labels);
+    assert.deepEqual(e.names, ['beam_words_total', 'beam_gauge']);
+  });
+
+  it('reads the same points from version 1 and 2 bodies as from the version 3 body of the same request', () => {
+    for (const body of [v1Body, v2Body]) {
+      const old = parseEnvelope(body);
+      const points = envelopePoints(old);
+      const current = parseEnvelope(buildEnvelopes(old, old.families, points.map((p) => ({ ...p, value: fromEnvelopeValue(p.value) })))[0]!);
+      assert.equal(current.v, 3);
+      assert.deepEqual(envelopePoints(current), points);
+    }
   });
 });
 
 describe('parseEnvelope rejects what is not an envelope', () => {
   const good = JSON.parse(buildEnvelopes(header, [], [{ name: 'x', labels: { a: 'b' }, value: 1 }])[0]!);
   const goodV1 = JSON.parse(v1Body);
+  const goodV2 = JSON.parse(v2Body);
   const cases: Array<[string, string, string]> = [
     ['not JSON', '{', '$'],
     ['an array', '[]', '$'],
-    ['another version', JSON.stringify({ ...good, v: 3 }), '$.v'],
+    ['another version', JSON.stringify({ ...good, v: 4 }), '$.v'],
     ['a missing id', JSON.stringify({ ...good, id: undefined }), '$.id'],
     ['a label that is not a string', JSON.stringify({ ...good, group: { job: 1 } }), '$.group.job'],
-    ['a bad value', JSON.stringify({ ...good, points: [['x', 0, 'one']] }), '$.points[0][2]'],
-    ['a fractional timestamp', JSON.stringify({ ...good, points: [['x', 0, 1, 1.5]] }), '$.points[0][3]'],
-    ['a point that is not an array', JSON.stringify({ ...good, points: [{ name: 'x' }] }), '$.points[0]'],
-    ['a label set index out of range', JSON.stringify({ ...good, points: [['x', 1, 1]] }), '$.points[0][1]'],
-    ['a negative label set index', JSON.stringify({ ...good, points: [['x', -1, 1]] }), '$.points[0][1]'],
-    ['a label set index that is a string', JSON.stringify({ ...good, points: [['x', '0', 1]] }), '$.points[0][1]'],
+    ['a bad value', JSON.stringify({ ...good, points: [0, 0, 'one'] }), '$.points[2]'],
+    ['points that are not triples', JSON.stringify({ ...good, points: [0, 0, 1, 0] }), '$.points'],
+    ['a point given as an object', JSON.stringify({ ...good, points: [{ name: 'x' }, 0, 1] }), '$.points[0]'],
+    ['a name index out of range', JSON.stringify({ ...good, points: [1, 0, 1] }), '$.points[0]'],
+    ['a fractional name index', JSON.stringify({ ...good, points: [0.5, 0, 1] }), '$.points[0]'],
+    ['a label set index out of range', JSON.stringify({ ...good, points: [0, 1, 1] }), '$.points[1]'],
+    ['a negative label set index', JSON.stringify({ ...good, points: [0, -1, 1] }), '$.points[1]'],
+    ['a label set index that is a string', JSON.stringify({ ...good, points: [0, '0', 1] }), '$.points[1]'],
+    ['a name that is not a string', JSON.stringify({ ...good, names: [1] }), '$.names[0]'],
+    ['missing names', JSON.stringify({ ...good, names: undefined }), '$.names'],
+    ['a fractional timestamp', JSON.stringify({ ...good, timestamps: [0, 1.5] }), '$.timestamps[1]'],
+    ['a timestamp of a point that is not there', JSON.stringify({ ...good, timestamps: [1, 1_763_633_700_000] }), '$.timestamps[0]'],
+    ['timestamps that are not pairs', JSON.stringify({ ...good, timestamps: [0] }), '$.timestamps'],
     ['missing label sets', JSON.stringify({ ...good, labelSets: undefined }), '$.labelSets'],
     ['a label set of odd length', JSON.stringify({ ...good, labelSets: [['a', 'b', 'c']] }), '$.labelSets[0]'],
     ['a label value that is not a string', JSON.stringify({ ...good, labelSets: [['a', 1]] }), '$.labelSets[0][1]'],
     ['a label set naming a label twice', JSON.stringify({ ...good, labelSets: [['a', 'b', 'a', 'c']] }), '$.labelSets[0][2]'],
     ['an unknown family type', JSON.stringify({ ...good, families: [{ name: 'x', type: 'weird' }] }), '$.families[0]'],
+    ['a version 2 bad value', JSON.stringify({ ...goodV2, points: [['x', 0, 'one']] }), '$.points[0][2]'],
+    ['a version 2 fractional timestamp', JSON.stringify({ ...goodV2, points: [['x', 0, 1, 1.5]] }), '$.points[0][3]'],
+    ['a version 2 point that is not an array', JSON.stringify({ ...goodV2, points: [{ name: 'x' }] }), '$.points[0]'],
+    ['a version 2 label set index out of range', JSON.stringify({ ...goodV2, points: [['x', 2, 1]] }), '$.points[0][1]'],
+    ['a version 2 negative label set index', JSON.stringify({ ...goodV2, points: [['x', -1, 1]] }), '$.points[0][1]'],
     ['a version 1 bad value', JSON.stringify({ ...goodV1, points: [{ name: 'x', labels: {}, value: 'one' }] }), '$.points[0].value'],
     ['a version 1 fractional timestamp', JSON.stringify({ ...goodV1, points: [{ name: 'x', labels: {}, value: 1, timestampMs: 1.5 }] }), '$.points[0].timestampMs'],
   ];

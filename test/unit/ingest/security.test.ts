@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { loadIngestConfig } from '../../../lib/ingest/config.ts';
 import { groupUrl } from '../../../lib/deliver/pushgateway-path.ts';
-import { ENVELOPE_VERSION, parseEnvelope, type Envelope } from '../../../lib/envelope/envelope.ts';
+import { ENVELOPE_VERSION, envelopePoints, parseEnvelope, pointCount, type Envelope } from '../../../lib/envelope/envelope.ts';
 import { authenticate } from '../../../lib/ingest/auth.ts';
 import { UnauthorizedError } from '../../../lib/ingest/errors.ts';
 import { acceptHttpRequest } from '../../../lib/ingest/ingest.ts';
@@ -218,7 +218,7 @@ describe('credentials never reach a log line or a reply', () => {
 });
 
 describe('no destination is ever taken from a payload', () => {
-  const ENVELOPE_KEYS = ['families', 'group', 'id', 'labels', 'part', 'parts', 'points', 'receivedAt', 'source', 'v'];
+  const ENVELOPE_KEYS = ['families', 'group', 'id', 'labelSets', 'labels', 'names', 'part', 'parts', 'points', 'receivedAt', 'source', 'v'];
   const envelopes = (path: string, body: string, contentType = 'application/json'): Envelope[] => {
     const options = loadIngestConfig({ QUEUE_URL, STATIC_LABELS: 'env=prod' }).options;
     const accepted = acceptHttpRequest({ method: 'POST', path, headers: { 'content-type': contentType }, query: {}, body: Buffer.from(body) }, options, NOW, 'dest');
@@ -231,7 +231,7 @@ describe('no destination is ever taken from a payload', () => {
     for (const envelope of plain) {
       assert.deepEqual(Object.keys(envelope).sort(), ENVELOPE_KEYS);
       assert.equal(envelope.v, ENVELOPE_VERSION);
-      for (const point of envelope.points) assert.deepEqual(Object.keys(point).sort(), ['labels', 'name', 'value']);
+      for (const point of envelopePoints(envelope)) assert.deepEqual(Object.keys(point).sort(), ['labels', 'name', 'value']);
     }
   });
 
@@ -256,10 +256,11 @@ describe('no destination is ever taken from a payload', () => {
 
   it('a label named like a destination stays a label value on its series', () => {
     const [envelope] = envelopes('/metrics/job/wordcount', 'm{url="http://evil.example",remote_write_url="http://evil.example"} 1\n', 'text/plain');
-    assert.deepEqual(envelope!.points[0]!.labels, { url: 'http://evil.example', remote_write_url: 'http://evil.example' });
-    const { points, ...rest } = envelope!;
+    assert.deepEqual(envelopePoints(envelope!)[0]!.labels, { url: 'http://evil.example', remote_write_url: 'http://evil.example' });
+    const { points, labelSets, ...rest } = envelope!;
     assert.ok(!JSON.stringify(rest).includes('evil'));
-    assert.equal(points.length, 1);
+    assert.equal(pointCount(envelope!), 1);
+    assert.equal(points.length, 3);
   });
 
   it('a grouping key shaped like a URL stays under the configured Pushgateway origin', () => {

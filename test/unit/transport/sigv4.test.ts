@@ -169,7 +169,7 @@ describe('RemoteWriteSink with SigV4', () => {
     index: 0,
     messageId: 'm-0',
     envelope: {
-      v: 1,
+      v: 3,
       id: 'req-1',
       part: 0,
       parts: 1,
@@ -178,7 +178,9 @@ describe('RemoteWriteSink with SigV4', () => {
       group: { job: 'wordcount' },
       labels: {},
       families: [{ name: 'beam_elements_total', type: 'counter', help: 'Elements read' }],
-      points: [{ name: 'beam_elements_total', labels: { namespace: 'io', step: 'Read' }, value: 42 }],
+      labelSets: [{ namespace: 'io', step: 'Read' }],
+      names: ['beam_elements_total'],
+      points: [0, 0, 42],
     },
   };
   const instantClock: RetryClock = { now: Date.now, sleep: async () => {}, random: () => 0 };
