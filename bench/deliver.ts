@@ -12,6 +12,7 @@ import { loadDeliverConfig } from '../lib/deliver/config.ts';
 import { compressWriteRequestV1, REMOTE_WRITE_V1_HEADERS } from '../lib/encoders/remote-write-v1.ts';
 import { planRequests, toWriteRequest } from '../lib/deliver/merge.ts';
 import { createDispatcher } from '../lib/transport/http.ts';
+import { ASSUMPTIONS } from './cost.ts';
 import { median } from './measure.ts';
 import { fixed, perSecond, times, type Row } from './report.ts';
 import type { BatchRecord } from '../lib/deliver/deliver.ts';
@@ -45,16 +46,29 @@ export interface DeliverFigures {
   maxRssBytes: number;
 }
 
+/**
+ * The heap limits Lambda's Node.js runtime starts `node` with for a function of `memoryMb` (its bootstrap script,
+ * as in AWS's Lambda base images): a tenth of the memory for the young generation, in two semi-spaces of half of
+ * that, and the rest for the old generation. Without them V8 sizes its heap for this 24 GiB machine.
+ */
+export function lambdaHeapFlags(memoryMb: number): string[] {
+  const newSpaceMb = Math.floor(memoryMb / 10);
+  return [`--max-semi-space-size=${Math.floor(newSpaceMb / 2)}`, `--max-old-space-size=${memoryMb - newSpaceMb}`];
+}
+
 class Child {
   private pending: { resolve: (m: ChildMessage) => void; reject: (e: Error) => void } | undefined;
   private readonly process: ChildProcess;
 
   constructor(bundle: string, env: NodeJS.ProcessEnv) {
-    // Plain node, without this process' TypeScript loader: the child runs the built bundle as Lambda would.
-    // --expose-gc changes no collection by itself; the child calls gc() once, after its last batch.
+    // Plain node, without this process' TypeScript loader: the child runs the built bundle as Lambda would, with
+    // the heap limits Lambda gives a function of the deployed size. --expose-gc changes no collection by itself
+    // (Lambda passes it too); the child calls gc() once, after its last batch. BENCH_CHILD_CPU_PROF=<dir> writes
+    // the child's CPU profile there.
+    const profile = process.env.BENCH_CHILD_CPU_PROF;
     this.process = fork(fileURLToPath(new URL('./deliver-child.mjs', import.meta.url)), [bundle], {
       env,
-      execArgv: ['--expose-gc'],
+      execArgv: ['--expose-gc', ...lambdaHeapFlags(ASSUMPTIONS.deliverMemoryMb), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
@@ -173,7 +187,7 @@ export async function deliverRows(bundle: string, options: DeliverOptions): Prom
           met: ours >= 500_000 && ours / limit >= 0.5,
         },
         {
-          row: 'peak memory of the deliver handler for the batch above (max RSS of its process)',
+          row: `peak memory of the deliver handler for the batch above (max RSS of its process, with Lambda's heap limits for ${ASSUMPTIONS.deliverMemoryMb} MB: ${lambdaHeapFlags(ASSUMPTIONS.deliverMemoryMb).join(' ')})`,
           ours: `${fixed(mb, 0)} MB (${fixed(liveHeapBytes / 1024 / 1024, 0)} MB of heap live between batches)`,
           reference: '—',
           ratio: '—',
