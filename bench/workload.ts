@@ -12,7 +12,7 @@ import type { BatchRecord } from '../lib/deliver/deliver.ts';
 import { mergeEnvelopes, toWriteRequest, type MergedSeries } from '../lib/deliver/merge.ts';
 import type { ExpositionFamily } from '../lib/encoders/text-exposition.ts';
 import { familyOf, familiesByName } from '../lib/model/families.ts';
-import type { Labels, MetricFamily, Point, WriteRequest } from '../lib/model/series.ts';
+import { samplesOf, type Labels, type MetricFamily, type Point, type WriteRequest } from '../lib/model/series.ts';
 
 export const SERIES_PER_PUSH = 100;
 export const PUSH_PERIOD_MS = 5_000;
@@ -154,7 +154,7 @@ export function toReferenceTimeseries(req: WriteRequest): ReferenceTimeseries[] 
     for (const l of s.labels) labels[l.name] = l.value;
     return {
       labels: labels as ReferenceTimeseries['labels'],
-      samples: s.samples.map((x) => ({ value: x.value, timestamp: x.timestampMs })),
+      samples: samplesOf(s).map((x) => ({ value: x.value, timestamp: x.timestampMs })),
     };
   });
 }

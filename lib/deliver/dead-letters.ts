@@ -68,13 +68,14 @@ export function rejectionDeadLetters(
         if (l.name === '__name__') name = l.value;
         else labels[l.name] = l.value;
       }
-      s.samples.forEach((sample, i) => {
-        const origin = s.origins[i]!;
-        if (!keep(origin)) return;
+      const { values, timestampsMs, origins } = s.columns;
+      for (let r = s.start; r < s.start + s.count; r++) {
+        const origin = origins[r]!;
+        if (!keep(origin)) continue;
         let list = points.get(origin);
         if (!list) points.set(origin, (list = []));
-        list.push({ name, labels, value: sample.value, timestampMs: sample.timestampMs });
-      });
+        list.push({ name, labels, value: values[r]!, timestampMs: timestampsMs[r]! });
+      }
     }
     for (const [origin, list] of points) {
       const record = byIndex.get(origin)!;

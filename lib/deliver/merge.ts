@@ -5,14 +5,18 @@
  * series in timestamp order. Each series remembers which records its samples came from, sample by sample, so a
  * failure reports exactly the messages concerned and a rejection sends exactly the rejected samples to the DLQ.
  */
-import { fromEnvelopeValue } from '../envelope/envelope.ts';
+import { fromEnvelopeValue, pointCount } from '../envelope/envelope.ts';
 import { familyOf } from '../model/families.ts';
-import type { Label, Labels, MetricFamily, Sample, TimeSeries, WriteRequest } from '../model/series.ts';
+import type { ColumnSeries, Label, Labels, MetricFamily, SampleColumns, WriteRequest } from '../model/series.ts';
 import type { DecodedRecord } from './records.ts';
 
-export interface MergedSeries extends TimeSeries {
-  /** `origins[i]` is the batch index of the record `samples[i]` came from. */
-  origins: number[];
+/** A batch's samples, one row each, with the batch index of the record each came from. */
+export interface MergedColumns extends SampleColumns {
+  readonly origins: Int32Array;
+}
+
+export interface MergedSeries extends ColumnSeries {
+  columns: MergedColumns;
   /**
    * Facts of the label set the merge keeps with it, so that planning need not walk the labels again (with
    * thousands of series, those walks are mostly cache misses). Absent on series made elsewhere.
@@ -38,9 +42,9 @@ interface SeriesEntry {
   labelBytes: number;
   /** The set's position among all known sets in label order (remote-write's series order); -1 until ranked. */
   rank: number;
-  /** The series of the batch in progress (stamped `batch`), if this set is in it. */
+  /** The batch in progress, if this set is in it, and its index among that batch's sets. */
   batch: number;
-  series: MergedSeries | undefined;
+  slot: number;
 }
 
 /**
@@ -230,7 +234,7 @@ class KnownLabelSets {
     if (found !== undefined) {
       for (const e of Array.isArray(found) ? found : [found]) if (sameLabels(e.labels, labels)) return e;
     }
-    const entry: SeriesEntry = { labels, metricName: metricName(labels), labelBytes: labelBytes(labels), rank: -1, batch: 0, series: undefined };
+    const entry: SeriesEntry = { labels, metricName: metricName(labels), labelBytes: labelBytes(labels), rank: -1, batch: 0, slot: 0 };
     this.byHash.set(hash, found === undefined ? entry : [...(Array.isArray(found) ? found : [found]), entry]);
     this.size++;
     this.fresh.push(entry);
@@ -238,17 +242,17 @@ class KnownLabelSets {
   }
 
   /**
-   * The series of a batch's entries in label order. The order of known sets is kept across batches, so a batch
-   * of known series is placed by rank rather than sorted by labels again (25,000 label comparisons sorts, mostly
-   * cache misses); sets met since are sorted among themselves and merged in.
+   * A batch's entries in label order. The order of known sets is kept across batches, so a batch of known series
+   * is placed by rank rather than sorted by labels again (25,000 label comparisons sorts, mostly cache misses);
+   * sets met since are sorted among themselves and merged in.
    */
-  ordered(entries: readonly SeriesEntry[]): MergedSeries[] {
+  ordered(entries: readonly SeriesEntry[]): SeriesEntry[] {
     if (this.fresh.length > 0) this.rank();
-    const slots = new Array<MergedSeries | undefined>(this.ranked.length);
-    for (const e of entries) slots[e.rank] = e.series;
-    const series: MergedSeries[] = [];
-    for (const s of slots) if (s !== undefined) series.push(s);
-    return series;
+    const byRank = new Array<SeriesEntry | undefined>(this.ranked.length);
+    for (const e of entries) byRank[e.rank] = e;
+    const out: SeriesEntry[] = [];
+    for (const e of byRank) if (e !== undefined) out.push(e);
+    return out;
   }
 
   private rank(): void {
@@ -285,22 +289,30 @@ let lastBatch = 0;
  * override body labels) over static labels (like Prometheus' external_labels, they never replace a series' own).
  *
  * Points find their series without building their label set: by their envelope's context (grouping key and static
- * labels), then through a trie of their own labels, both kept across batches (KnownLabelSets).
+ * labels), then through a trie of their own labels, both kept across batches (KnownLabelSets). The samples go into
+ * columns, one row each, laid out series by series in label order: a first pass finds every point's series and
+ * counts each series' samples, a second writes the rows. No object per sample, and a write request's samples are
+ * consecutive rows.
  */
 export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
   known.trimBetweenBatches();
   const batch = ++lastBatch;
+  let total = 0;
+  for (const r of records) total += pointCount(r.envelope);
+  // Per point, the slot of its series; per slot (a series of this batch), its sample count.
+  const pointSlots = new Int32Array(total);
+  const counts = new Int32Array(total);
   const entries: SeriesEntry[] = [];
   const families = new Map<string, MetricFamily>();
-  let samples = 0;
-  for (const { index, envelope } of records) {
+  let p = 0;
+  for (const { envelope } of records) {
     for (const f of envelope.families) if (!families.has(f.name)) families.set(f.name, f);
     const context = known.context(envelope.group, envelope.labels);
-    const { receivedAt, points, names, labelSets, timestampsMs } = envelope;
+    const { points, names, labelSets } = envelope;
     // A label set is walked through the trie once per envelope, however many points it has; each point then only
     // looks its name up among the set's series.
     const setNodes = new Array<Map<string, SeriesEntry> | undefined>(labelSets.length);
-    for (let k = 0, i = 0; k < points.length; k += 3, i++) {
+    for (let k = 0; k < points.length; k += 3) {
       const set = points[k + 1] as number;
       let byName = setNodes[set];
       if (byName === undefined) byName = setNodes[set] = labelsNode(context, labelSets[set]!).byName ??= new Map();
@@ -309,24 +321,42 @@ export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
       if (entry === undefined) byName.set(name, (entry = known.entry(known.labels(context, name, labelSets[set]!))));
       if (entry.batch !== batch) {
         entry.batch = batch;
-        entry.series = { labels: entry.labels, samples: [], origins: [], metricName: entry.metricName, labelBytes: entry.labelBytes };
+        entry.slot = entries.length;
         entries.push(entry);
       }
-      const series = entry.series!;
-      const value = points[k + 2]!;
-      let timestampMs = receivedAt;
-      if (timestampsMs !== undefined && !Number.isNaN(timestampsMs[i])) timestampMs = timestampsMs[i]!;
-      series.samples.push({ value: typeof value === 'number' ? value : fromEnvelopeValue(value), timestampMs });
-      series.origins.push(index);
-      samples++;
+      counts[entry.slot] = counts[entry.slot]! + 1;
+      pointSlots[p++] = entry.slot;
     }
   }
-  const series = known.ordered(entries);
-  // The batch's samples must not outlive it in the kept entries.
-  for (const e of entries) e.series = undefined;
+
+  const ordered = known.ordered(entries);
+  const next = new Int32Array(entries.length);
+  let row = 0;
+  for (const e of ordered) {
+    next[e.slot] = row;
+    row += counts[e.slot]!;
+  }
+  const columns: MergedColumns = { values: new Float64Array(total), timestampsMs: new Float64Array(total), origins: new Int32Array(total) };
+  const series = ordered.map(
+    (e): MergedSeries => ({ labels: e.labels, columns, start: next[e.slot]!, count: counts[e.slot]!, metricName: e.metricName, labelBytes: e.labelBytes }),
+  );
+  const { values, timestampsMs, origins } = columns;
+  p = 0;
+  for (const { index, envelope } of records) {
+    const { receivedAt, points, timestampsMs: own } = envelope;
+    for (let k = 0, i = 0; k < points.length; k += 3, i++) {
+      const slot = pointSlots[p++]!;
+      const r = next[slot]!;
+      next[slot] = r + 1;
+      const value = points[k + 2]!;
+      values[r] = typeof value === 'number' ? value : fromEnvelopeValue(value);
+      timestampsMs[r] = own === undefined || Number.isNaN(own[i]) ? receivedAt : own[i]!;
+      origins[r] = index;
+    }
+  }
   let superseded = 0;
   for (const s of series) superseded += orderSamples(s);
-  return { series, families, superseded, samples };
+  return { series, families, superseded, samples: total };
 }
 
 function sameValue(a: number, b: number): boolean {
@@ -334,39 +364,43 @@ function sameValue(a: number, b: number): boolean {
 }
 
 /**
- * Sorts a series' samples by time and keeps one per timestamp: an identical repeat (a redelivered message) is
+ * Sorts a series' rows by time and keeps one per timestamp: an identical repeat (a redelivered message) is
  * dropped silently; a different value at the same millisecond keeps the later record's and counts the other as
- * superseded — Prometheus would refuse it anyway ("duplicate sample for timestamp").
+ * superseded — Prometheus would refuse it anyway ("duplicate sample for timestamp"). Rows given up stay unused.
  */
 function orderSamples(s: MergedSeries): number {
-  const n = s.samples.length;
-  if (n < 2) return 0;
+  const { values, timestampsMs, origins } = s.columns;
+  const { start, count } = s;
+  if (count < 2) return 0;
   let sorted = true;
-  for (let i = 1; i < n; i++) {
-    if (s.samples[i]!.timestampMs <= s.samples[i - 1]!.timestampMs) {
+  for (let r = start + 1; r < start + count; r++) {
+    if (timestampsMs[r]! <= timestampsMs[r - 1]!) {
       sorted = false;
       break;
     }
   }
   if (sorted) return 0;
-  const order = s.samples.map((_, i) => i).sort((a, b) => s.samples[a]!.timestampMs - s.samples[b]!.timestampMs || a - b);
-  const samples: Sample[] = [];
-  const origins: number[] = [];
+  // Rows in batch order on a tie, so the later record's sample is the one kept.
+  const rows = Array.from({ length: count }, (_, i) => start + i).sort((a, b) => timestampsMs[a]! - timestampsMs[b]! || a - b);
+  const v = rows.map((r) => values[r]!);
+  const t = rows.map((r) => timestampsMs[r]!);
+  const o = rows.map((r) => origins[r]!);
+  let kept = 0;
   let superseded = 0;
-  for (const i of order) {
-    const sample = s.samples[i]!;
-    const last = samples[samples.length - 1];
-    if (last && last.timestampMs === sample.timestampMs) {
-      if (!sameValue(last.value, sample.value)) superseded++;
-      samples[samples.length - 1] = sample;
-      origins[origins.length - 1] = s.origins[i]!;
+  for (let i = 0; i < count; i++) {
+    const last = start + kept - 1;
+    if (kept > 0 && timestampsMs[last] === t[i]) {
+      if (!sameValue(values[last]!, v[i]!)) superseded++;
+      values[last] = v[i]!;
+      origins[last] = o[i]!;
       continue;
     }
-    samples.push(sample);
-    origins.push(s.origins[i]!);
+    values[start + kept] = v[i]!;
+    timestampsMs[start + kept] = t[i]!;
+    origins[start + kept] = o[i]!;
+    kept++;
   }
-  s.samples = samples;
-  s.origins = origins;
+  s.count = kept;
   return superseded;
 }
 
@@ -403,7 +437,7 @@ function labelBytes(labels: readonly Label[]): number {
 }
 
 function estimateBytes(s: MergedSeries): number {
-  return 4 + (s.labelBytes ?? labelBytes(s.labels)) + s.samples.length * 20;
+  return 4 + (s.labelBytes ?? labelBytes(s.labels)) + s.count * 20;
 }
 
 /**
@@ -416,13 +450,13 @@ export function planRequests(series: readonly MergedSeries[], limits: RequestLim
   let bytes = 0;
   for (const s of series) {
     const b = estimateBytes(s);
-    if (current.series.length > 0 && (current.samples + s.samples.length > limits.maxSamples || bytes + b > limits.maxBytes)) {
+    if (current.series.length > 0 && (current.samples + s.count > limits.maxSamples || bytes + b > limits.maxBytes)) {
       out.push(current);
       current = { series: [], samples: 0 };
       bytes = 0;
     }
     current.series.push(s);
-    current.samples += s.samples.length;
+    current.samples += s.count;
     bytes += b;
   }
   if (current.series.length > 0) out.push(current);
@@ -438,23 +472,28 @@ export function splitRequest(p: PlannedRequest): [PlannedRequest, PlannedRequest
     const mid = p.series.length >> 1;
     const a = p.series.slice(0, mid);
     const b = p.series.slice(mid);
-    const count = (xs: MergedSeries[]) => xs.reduce((n, s) => n + s.samples.length, 0);
+    const count = (xs: MergedSeries[]) => xs.reduce((n, s) => n + s.count, 0);
     return [{ series: a, samples: count(a) }, { series: b, samples: count(b) }];
   }
   const s = p.series[0];
-  if (!s || s.samples.length < 2) return undefined;
-  const mid = s.samples.length >> 1;
+  if (!s || s.count < 2) return undefined;
+  const mid = s.count >> 1;
   const part = (from: number, to: number): PlannedRequest => ({
-    series: [{ labels: s.labels, samples: s.samples.slice(from, to), origins: s.origins.slice(from, to) }],
+    series: [{ labels: s.labels, columns: s.columns, start: s.start + from, count: to - from }],
     samples: to - from,
   });
-  return [part(0, mid), part(mid, s.samples.length)];
+  return [part(0, mid), part(mid, s.count)];
+}
+
+/** The batch index of the record each of a series' samples came from, in sample order. */
+export function seriesOrigins(s: MergedSeries): number[] {
+  return Array.from(s.columns.origins.subarray(s.start, s.start + s.count));
 }
 
 /** The records a request concerns. */
 export function originsOf(p: PlannedRequest): Set<number> {
   const set = new Set<number>();
-  for (const s of p.series) for (const o of s.origins) set.add(o);
+  for (const s of p.series) for (let r = s.start; r < s.start + s.count; r++) set.add(s.columns.origins[r]!);
   return set;
 }
 

@@ -5,7 +5,7 @@
  * Fields holding their proto3 default (0, "", the zero enum) are left out, as every proto3 encoder does; a
  * negative zero value is kept because its bits differ from the default.
  */
-import type { MetricType, Sample } from '../model/series.ts';
+import type { AnyTimeSeries, MetricType } from '../model/series.ts';
 import { ProtoWriter, WIRE_I64, WIRE_LEN, WIRE_VARINT, fieldKey, int64Size, lenFieldSize } from './protobuf-writer.ts';
 
 /**
@@ -36,12 +36,15 @@ function sampleSize(value: number, timestampMs: number): number {
   return (isDefaultDouble(value) ? 0 : 9) + (timestampMs === 0 ? 0 : 1 + int64Size(timestampMs));
 }
 
-/** Bytes of the `TimeSeries.samples` fields for these samples. */
-export function samplesSize(samples: readonly Sample[]): number {
+/** Bytes of the `TimeSeries.samples` fields of a series. */
+export function samplesSize(series: AnyTimeSeries): number {
   let size = 0;
-  for (let i = 0; i < samples.length; i++) {
-    const sample = samples[i]!;
-    size += lenFieldSize(sampleSize(sample.value, sample.timestampMs));
+  if ('samples' in series) {
+    const { samples } = series;
+    for (let i = 0; i < samples.length; i++) size += lenFieldSize(sampleSize(samples[i]!.value, samples[i]!.timestampMs));
+  } else {
+    const { columns, start, count } = series;
+    for (let i = start; i < start + count; i++) size += lenFieldSize(sampleSize(columns.values[i]!, columns.timestampsMs[i]!));
   }
   return size;
 }
@@ -65,10 +68,13 @@ export function writeSample(w: ProtoWriter, value: number, timestampMs: number):
   w.buf[at] = w.pos - at - 1;
 }
 
-/** Writes the `TimeSeries.samples` fields (as many bytes as `samplesSize` says). */
-export function writeSamples(w: ProtoWriter, samples: readonly Sample[]): void {
-  for (let i = 0; i < samples.length; i++) {
-    const { value, timestampMs } = samples[i]!;
-    writeSample(w, value, timestampMs);
+/** Writes the `TimeSeries.samples` fields of a series (as many bytes as `samplesSize` says). */
+export function writeSamples(w: ProtoWriter, series: AnyTimeSeries): void {
+  if ('samples' in series) {
+    const { samples } = series;
+    for (let i = 0; i < samples.length; i++) writeSample(w, samples[i]!.value, samples[i]!.timestampMs);
+  } else {
+    const { columns, start, count } = series;
+    for (let i = start; i < start + count; i++) writeSample(w, columns.values[i]!, columns.timestampsMs[i]!);
   }
 }

@@ -12,7 +12,7 @@
  *
  * Fields holding their proto3 default (0, "", UNKNOWN) are left out, as every proto3 encoder does.
  */
-import type { MetricFamily, WriteRequest } from '../model/series.ts';
+import { sampleCount, type MetricFamily, type WriteRequest } from '../model/series.ts';
 import { EncodedLabelSetCache, type LabelSetEncoding } from './label-set-cache.ts';
 import { MAX_SAMPLE_FIELD_BYTES, METRIC_TYPE_NUMBER, writeSample } from './remote-write-common.ts';
 import { snappyCompress } from './snappy.ts';
@@ -126,7 +126,7 @@ function encodeIntoScratch(req: WriteRequest): Uint8Array {
   const labelIds = new Int32Array(timeseries.length);
   const counts = new Int32Array(timeseries.length);
   let total = 0;
-  for (let s = 0; s < timeseries.length; s++) total += timeseries[s]!.samples.length;
+  for (let s = 0; s < timeseries.length; s++) total += sampleCount(timeseries[s]!);
   if (gatheredValues.length < total && total <= GATHER_KEEP_MAX) {
     gatheredValues = new Float64Array(Math.min(GATHER_KEEP_MAX, total * 2));
     gatheredTimestamps = new Float64Array(gatheredValues.length);
@@ -136,15 +136,24 @@ function encodeIntoScratch(req: WriteRequest): Uint8Array {
   let bound = 0;
   let k = 0;
   for (let s = 0; s < timeseries.length; s++) {
-    const { labels, samples } = timeseries[s]!;
-    const id = labelFieldsCache.get(labels);
+    const series = timeseries[s]!;
+    const id = labelFieldsCache.get(series.labels);
     labelIds[s] = id;
-    counts[s] = samples.length;
-    bound += 6 + labelFieldsCache.length(id) + MAX_SAMPLE_FIELD_BYTES * samples.length;
-    for (let i = 0; i < samples.length; i++, k++) {
-      const sample = samples[i]!;
-      values[k] = sample.value;
-      timestamps[k] = sample.timestampMs;
+    const count = sampleCount(series);
+    counts[s] = count;
+    bound += 6 + labelFieldsCache.length(id) + MAX_SAMPLE_FIELD_BYTES * count;
+    if ('samples' in series) {
+      for (let i = 0; i < count; i++, k++) {
+        const sample = series.samples[i]!;
+        values[k] = sample.value;
+        timestamps[k] = sample.timestampMs;
+      }
+    } else {
+      const { columns, start } = series;
+      for (let i = start; i < start + count; i++, k++) {
+        values[k] = columns.values[i]!;
+        timestamps[k] = columns.timestampsMs[i]!;
+      }
     }
   }
   const metadataSizes = metadata.map(metadataSize);

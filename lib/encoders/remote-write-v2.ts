@@ -12,7 +12,7 @@
  * `TimeSeries` field 6, now reserved, to `Sample` field 3).
  */
 import { familiesByName, familyOf } from '../model/families.ts';
-import type { MetricFamily, TimeSeries, WriteRequest } from '../model/series.ts';
+import type { AnyTimeSeries, MetricFamily, WriteRequest } from '../model/series.ts';
 import {
   ProtoWriter,
   ScratchBuffer,
@@ -78,7 +78,7 @@ function metadataMessage(family: MetricFamily, symbols: Symbols): SeriesMetadata
   return size === 0 ? undefined : { type, helpRef, unitRef, size };
 }
 
-function metricName(series: TimeSeries): string | undefined {
+function metricName(series: AnyTimeSeries): string | undefined {
   const { labels } = series;
   for (let i = 0; i < labels.length; i++) if (labels[i]!.name === '__name__') return labels[i]!.value;
   return undefined;
@@ -145,7 +145,7 @@ function intern(req: WriteRequest): Interned {
     metadata[s] = meta;
 
     seriesSizes[s] =
-      (packed === 0 ? 0 : lenFieldSize(packed)) + samplesSize(series.samples) + (meta ? lenFieldSize(meta.size) : 0);
+      (packed === 0 ? 0 : lenFieldSize(packed)) + samplesSize(series) + (meta ? lenFieldSize(meta.size) : 0);
   }
   return { symbols: symbols.list, refs, refCounts, refBytes, metadata, seriesSizes };
 }
@@ -176,7 +176,7 @@ function writePass(
       w.uint32(refBytes[s]!);
       for (const end = r + refCounts[s]!; r < end; r++) w.uint32(refs[r]!);
     }
-    writeSamples(w, req.timeseries[s]!.samples);
+    writeSamples(w, req.timeseries[s]!);
     const meta = metadata[s];
     if (meta) {
       w.byte(TIMESERIES_METADATA);

@@ -56,7 +56,39 @@ export interface TimeSeries {
   samples: Sample[];
 }
 
+/**
+ * Samples of many series in shared columns: the deliver merge keeps a batch's samples so, because 100,000 sample
+ * objects that live until the batch ends were most of what the garbage collector traced and copied per batch.
+ */
+export interface SampleColumns {
+  readonly values: Float64Array;
+  readonly timestampsMs: Float64Array;
+}
+
+/** A series whose samples are the rows `start … start + count - 1` of shared columns, in time order. */
+export interface ColumnSeries {
+  labels: Label[];
+  columns: SampleColumns;
+  start: number;
+  count: number;
+}
+
+/** What an encoder takes: samples as objects or as rows of columns. */
+export type AnyTimeSeries = TimeSeries | ColumnSeries;
+
 export interface WriteRequest {
-  timeseries: TimeSeries[];
+  timeseries: AnyTimeSeries[];
   metadata: MetricFamily[];
+}
+
+export function sampleCount(s: AnyTimeSeries): number {
+  return 'samples' in s ? s.samples.length : s.count;
+}
+
+/** The samples of a series as objects, whichever way it holds them. */
+export function samplesOf(s: AnyTimeSeries): Sample[] {
+  if ('samples' in s) return s.samples;
+  const out = new Array<Sample>(s.count);
+  for (let i = 0; i < s.count; i++) out[i] = { value: s.columns.values[s.start + i]!, timestampMs: s.columns.timestampsMs[s.start + i]! };
+  return out;
 }

@@ -19,7 +19,8 @@ import { buildEnvelopes, type EnvelopeHeader, envelopePoints, parseEnvelope } fr
 import { convertBeamJava } from '../../lib/inputs/beam-java.ts';
 import { convertEventBridgeEvent } from '../../lib/inputs/eventbridge.ts';
 import { DEFAULT_CONVERSION_OPTIONS } from '../../lib/inputs/options.ts';
-import type { Labels, MetricFamily, Point } from '../../lib/model/series.ts';
+import { samplesOf as seriesSamples, type Labels, type MetricFamily, type Point } from '../../lib/model/series.ts';
+import { seriesOrigins } from '../../lib/deliver/merge.ts';
 import { SYSTEM_CLOCK } from '../../lib/transport/retry.ts';
 import { startFaultServer, times, type RecordedRequest } from '../support/fault-server.ts';
 import { started } from '../support/lifecycle.ts';
@@ -229,7 +230,7 @@ describe('PushgatewaySink against a real Pushgateway', () => {
     const { outcome, series } = report.rejected[0]!;
     assert.deepEqual([outcome.kind, outcome.reason, outcome.status], ['permanent', 'http-400', 400]);
     assert.match(outcome.detail, /pushed metrics are invalid or inconsistent with existing metrics/);
-    assert.deepEqual(series.map((s) => ({ labels: s.labels, samples: s.samples, origins: s.origins })), [
+    assert.deepEqual(series.map((s) => ({ labels: s.labels, samples: seriesSamples(s), origins: seriesOrigins(s) })), [
       {
         labels: [{ name: '__name__', value: 'pg_conflict_total' }, { name: 'job', value: 'pg-conflict' }, { name: 'kind', value: 'x' }],
         samples: [{ value: 5, timestampMs: receivedAt }],

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { describe, it } from 'node:test';
 import { buildEnvelopes, parseEnvelope, type EnvelopeHeader } from '../../../lib/envelope/envelope.ts';
-import { mergeEnvelopes, originsOf, planRequests, splitRequest, toWriteRequest } from '../../../lib/deliver/merge.ts';
+import { mergeEnvelopes, originsOf, planRequests, seriesOrigins, splitRequest, toWriteRequest } from '../../../lib/deliver/merge.ts';
 import type { DecodedRecord } from '../../../lib/deliver/records.ts';
-import type { MetricFamily, Point } from '../../../lib/model/series.ts';
+import { samplesOf, type MetricFamily, type Point } from '../../../lib/model/series.ts';
 
 function record(index: number, header: Partial<EnvelopeHeader>, points: Point[], families: MetricFamily[] = []): DecodedRecord {
   const h: EnvelopeHeader = { id: `r${index}`, source: 'beam-java', receivedAt: 1000 * (index + 1), group: { job: 'j' }, labels: {}, ...header };
@@ -30,8 +31,8 @@ describe('mergeEnvelopes', () => {
     const { series, samples } = mergeEnvelopes([a, b]);
     assert.equal(series.length, 1);
     assert.equal(samples, 2);
-    assert.deepEqual(series[0]!.samples, [{ value: 1, timestampMs: 1000 }, { value: 2, timestampMs: 2000 }]);
-    assert.deepEqual(series[0]!.origins, [1, 0]);
+    assert.deepEqual(samplesOf(series[0]!), [{ value: 1, timestampMs: 1000 }, { value: 2, timestampMs: 2000 }]);
+    assert.deepEqual(seriesOrigins(series[0]!), [1, 0]);
   });
 
   it('keeps one sample per timestamp: an identical redelivery silently, a conflicting one counted as superseded', () => {
@@ -39,8 +40,47 @@ describe('mergeEnvelopes', () => {
     const again = record(1, { receivedAt: 1000 }, [{ name: 'm', labels: {}, value: 1 }, { name: 'n', labels: {}, value: 5 }]);
     const { series, superseded } = mergeEnvelopes([a, again]);
     assert.equal(superseded, 1);
-    assert.deepEqual(series.map((s) => s.samples.length), [1, 1]);
-    assert.equal(series[1]!.samples[0]!.value, 5);
+    assert.deepEqual(series.map((s) => s.count), [1, 1]);
+    assert.equal(samplesOf(series[1]!)[0]!.value, 5);
+  });
+
+  it('gives the same series, samples and origins as a plain merge of the points, for any batch', () => {
+    // The reference: every point's full label set (group over point over static labels), its samples in time
+    // order, one per timestamp, the later record's winning.
+    const point = fc.record({
+      name: fc.constantFrom('a_total', 'b', 'c_sum'),
+      labels: fc.record({ step: fc.constantFrom('s1', 's2', ''), job: fc.constantFrom('x', 'y') }, { requiredKeys: [] }),
+      value: fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constant(NaN)),
+      timestampMs: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
+    });
+    const envelope = fc.record({
+      receivedAt: fc.integer({ min: 1, max: 6 }),
+      group: fc.constantFrom({ job: 'j' }, { job: 'k', env: 'e' }),
+      labels: fc.constantFrom({}, { team: 't', step: 'static' }),
+      points: fc.array(point, { maxLength: 8 }),
+    });
+    fc.assert(
+      fc.property(fc.array(envelope, { maxLength: 6 }), (envelopes) => {
+        const records = envelopes.map((e, i) =>
+          record(i, { receivedAt: e.receivedAt, group: e.group, labels: e.labels }, e.points.map((p) => (p.timestampMs === undefined ? { name: p.name, labels: p.labels, value: p.value } : p))),
+        );
+        const expected = new Map<string, Map<number, { value: number; origin: number }>>();
+        envelopes.forEach((e, i) =>
+          e.points.forEach((p) => {
+            const all: Record<string, string> = { ...e.labels, ...p.labels, ...e.group, __name__: p.name };
+            const key = Object.keys(all).filter((n) => all[n] !== '').sort().map((n) => `${n}=${all[n]}`).join(',');
+            if (!expected.has(key)) expected.set(key, new Map());
+            expected.get(key)!.set(p.timestampMs ?? e.receivedAt, { value: p.value, origin: i });
+          }),
+        );
+        const { series, samples } = mergeEnvelopes(records);
+        assert.equal(samples, envelopes.reduce((n, e) => n + e.points.length, 0));
+        const got = series.map((s) => [names(s), samplesOf(s).map((x, i) => [x.timestampMs, x.value, seriesOrigins(s)[i]])]);
+        const want = [...expected.keys()].sort().map((key) => [key, [...expected.get(key)!].sort((x, y) => x[0] - y[0]).map(([t, v]) => [t, v.value, v.origin])]);
+        assert.deepEqual(got, want);
+      }),
+      { seed: 20261122, numRuns: 300 },
+    );
   });
 
   it('merges a version 1 envelope and a version 2 one of the same series into one series', () => {
@@ -53,15 +93,15 @@ describe('mergeEnvelopes', () => {
     const { series } = mergeEnvelopes([old, current]);
     assert.equal(series.length, 1);
     assert.equal(names(series[0]!), '__name__=m,job=j,step=s');
-    assert.deepEqual(series[0]!.samples, [{ value: 1, timestampMs: 1000 }, { value: 2, timestampMs: 2000 }]);
-    assert.deepEqual(series[0]!.origins, [0, 1]);
+    assert.deepEqual(samplesOf(series[0]!), [{ value: 1, timestampMs: 1000 }, { value: 2, timestampMs: 2000 }]);
+    assert.deepEqual(seriesOrigins(series[0]!), [0, 1]);
   });
 
   it('finds each point\'s series when the points of label sets and names interleave', () => {
     const points: Point[] = [];
     for (const name of ['a', 'b']) for (const step of ['x', 'y', 'x']) points.push({ name, labels: { step }, value: points.length });
     const { series, superseded } = mergeEnvelopes([record(0, {}, points)]);
-    assert.deepEqual(series.map((s) => `${names(s)}:${s.samples.map((x) => x.value).join('/')}`), [
+    assert.deepEqual(series.map((s) => `${names(s)}:${samplesOf(s).map((x) => x.value).join('/')}`), [
       '__name__=a,job=j,step=x:2',
       '__name__=a,job=j,step=y:1',
       '__name__=b,job=j,step=x:5',
@@ -80,7 +120,7 @@ describe('mergeEnvelopes', () => {
 
   it('uses a point\'s own timestamp over the ingest timestamp', () => {
     const r = record(0, { receivedAt: 5000 }, [{ name: 'g', labels: {}, value: 1, timestampMs: 4200 }]);
-    assert.equal(mergeEnvelopes([r]).series[0]!.samples[0]!.timestampMs, 4200);
+    assert.equal(samplesOf(mergeEnvelopes([r]).series[0]!)[0]!.timestampMs, 4200);
   });
 });
 
@@ -106,7 +146,7 @@ describe('planRequests / splitRequest', () => {
     assert.deepEqual([a.series.length, b.series.length], [5, 5]);
     const lone = { series: [series[9]!], samples: 2 };
     const [older, newer] = splitRequest(lone)!;
-    assert.ok(older.series[0]!.samples[0]!.timestampMs < newer.series[0]!.samples[0]!.timestampMs);
+    assert.ok(samplesOf(older.series[0]!)[0]!.timestampMs < samplesOf(newer.series[0]!)[0]!.timestampMs);
     assert.equal(splitRequest(older), undefined);
   });
 

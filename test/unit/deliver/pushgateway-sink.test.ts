@@ -4,6 +4,7 @@ import { NO_HELP, planPushes, PushgatewaySink, snapshotBody, snapshotFamilies, t
 import type { DecodedRecord } from '../../../lib/deliver/records.ts';
 import { buildEnvelopes, parseEnvelope, type EnvelopeHeader } from '../../../lib/envelope/envelope.ts';
 import type { MetricFamily, Point } from '../../../lib/model/series.ts';
+import { seriesOrigins } from '../../../lib/deliver/merge.ts';
 import { SYSTEM_CLOCK } from '../../../lib/transport/retry.ts';
 
 /** Records for one ingest request, numbered from `firstIndex`; `maxBytes` small enough splits it into parts. */
@@ -205,7 +206,7 @@ describe('PushgatewaySink without a request', () => {
     assert.equal(report.stats.requests, 0);
     assert.equal(report.failed.size, 0);
     assert.deepEqual(report.rejected.map((r) => `${r.outcome.kind}:${r.outcome.reason}`), ['permanent:no-job-in-grouping-key']);
-    assert.deepEqual(report.rejected[0]!.series[0]!.origins, [0]);
+    assert.deepEqual(seriesOrigins(report.rejected[0]!.series[0]!), [0]);
   });
 
   it('leaves every record to SQS once the deadline has passed', async () => {

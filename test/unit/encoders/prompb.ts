@@ -4,7 +4,7 @@
  * remote-write 2.0 `io.prometheus.write.v2`), keeping snake_case field names.
  */
 import protobuf from 'protobufjs';
-import type { MetricType, WriteRequest } from '../../../lib/model/series.ts';
+import { samplesOf, type MetricType, type WriteRequest } from '../../../lib/model/series.ts';
 
 const V1_PROTO = `
 syntax = "proto3";
@@ -114,7 +114,7 @@ export function v1PlainObject(req: WriteRequest): Record<string, unknown> {
   return {
     timeseries: req.timeseries.map((series) => ({
       labels: series.labels.filter((l) => l.name !== '' && l.value !== ''),
-      samples: series.samples.map((s) => withoutDefaults({ value: s.value, timestamp: s.timestampMs })),
+      samples: samplesOf(series).map((s) => withoutDefaults({ value: s.value, timestamp: s.timestampMs })),
     })),
     metadata: req.metadata.map((m) =>
       withoutDefaults({ type: V1_TYPE_NAME[m.type], metric_family_name: m.name, help: m.help, unit: m.unit }),
@@ -155,7 +155,7 @@ export function v2PlainObject(req: WriteRequest): Record<string, unknown> {
       : {};
     return {
       labels_refs,
-      samples: series.samples.map((s) => withoutDefaults({ value: s.value, timestamp: s.timestampMs })),
+      samples: samplesOf(series).map((s) => withoutDefaults({ value: s.value, timestamp: s.timestampMs })),
       ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
     };
   });
