@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { buildEnvelopes, parseEnvelope, type EnvelopeHeader } from '../../../lib/envelope/envelope.ts';
 import { mergeEnvelopes, originsOf, planRequests, seriesOrigins, splitRequest, toWriteRequest } from '../../../lib/deliver/merge.ts';
 import type { DecodedRecord } from '../../../lib/deliver/records.ts';
-import { samplesOf, type MetricFamily, type Point } from '../../../lib/model/series.ts';
+import { samplesOf, type Labels, type MetricFamily, type Point } from '../../../lib/model/series.ts';
 
 function record(index: number, header: Partial<EnvelopeHeader>, points: Point[], families: MetricFamily[] = []): DecodedRecord {
   const h: EnvelopeHeader = { id: `r${index}`, source: 'beam-java', receivedAt: 1000 * (index + 1), group: { job: 'j' }, labels: {}, ...header };
@@ -49,14 +49,14 @@ describe('mergeEnvelopes', () => {
     // order, one per timestamp, the later record's winning.
     const point = fc.record({
       name: fc.constantFrom('a_total', 'b', 'c_sum'),
-      labels: fc.record({ step: fc.constantFrom('s1', 's2', ''), job: fc.constantFrom('x', 'y') }, { requiredKeys: [] }),
+      labels: fc.record({ step: fc.constantFrom('s1', 's2', ''), job: fc.constantFrom('x', 'y') }, { requiredKeys: [] }) as fc.Arbitrary<Labels>,
       value: fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constant(NaN)),
       timestampMs: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }),
     });
     const envelope = fc.record({
       receivedAt: fc.integer({ min: 1, max: 6 }),
-      group: fc.constantFrom({ job: 'j' }, { job: 'k', env: 'e' }),
-      labels: fc.constantFrom({}, { team: 't', step: 'static' }),
+      group: fc.constantFrom<Labels>({ job: 'j' }, { job: 'k', env: 'e' }),
+      labels: fc.constantFrom<Labels>({}, { team: 't', step: 'static' }),
       points: fc.array(point, { maxLength: 8 }),
     });
     fc.assert(
