@@ -9,6 +9,8 @@
 //   @aws-sdk/* left to the runtime     54       552
 //   + undici entry cut to Agent+request           325
 //   + undici's non-SIMD llhttp left out           254
+//   (the tree later: 288)
+//   + undici's HTTP/2 client and fetch body left out  236
 //
 // - @aws-sdk/* is external: the SQS client and its credential chain alone are ~310 KB, so neither function fits
 //   the cap with it. Lambda's nodejs22.x runtime ships SDK v3 and resolves ESM imports of it from NODE_PATH. The
@@ -21,6 +23,10 @@
 // - undici embeds llhttp twice (SIMD and plain WebAssembly, ~70 KB each) and uses the plain one only where SIMD is
 //   missing. V8 has SIMD on x86_64 and arm64 since Node 16.4, so on Lambda the plain copy is dead weight; it is
 //   replaced by a module that fails with a message saying so (UNDICI_NO_WASM_SIMD=1 would reach it).
+// - undici's HTTP/2 client loads node:http2 (and with it node:tls) when the bundle loads, ~10 ms of a cold start,
+//   for a protocol we never negotiate (no allowH2: TLS offers only http/1.1). Its HTTP/1.1 client requires fetch's
+//   body module (~45 KB with WebIDL and the multipart parser) only to send a FormData body. Both are stubs that fail
+//   with a message, as the plain llhttp is (UNDICI_STUBS).
 //
 // Usage: node scripts/build.mjs [--outdir DIR] [--skip-smoke]
 
@@ -63,14 +69,39 @@ const NO_PLAIN_LLHTTP = `
 throw new Error('undici fell back to llhttp without WebAssembly SIMD, which this bundle leaves out (scripts/build.mjs): run on Node with SIMD (any Lambda nodejs22.x) and leave UNDICI_NO_WASM_SIMD unset');
 `;
 
+// Our Agent never sets allowH2, so TLS offers only http/1.1 by ALPN and undici never calls its HTTP/2 client.
+const NO_HTTP2 = `
+module.exports = function connectH2() {
+  throw new Error('undici negotiated HTTP/2, which this bundle leaves out (scripts/build.mjs): lib/transport/http.ts must not set allowH2');
+};
+`;
+
+// undici's HTTP/1.1 client reads fetch's body module only to send a FormData body; our bodies are bytes and strings.
+const NO_FORM_DATA = `
+module.exports = {
+  extractBody() {
+    throw new Error('undici was given a FormData body, which this bundle leaves out (scripts/build.mjs): send bytes or a string');
+  },
+};
+`;
+
+/** Modules of undici replaced by a stub that fails with a message, by path inside undici/lib. */
+const UNDICI_STUBS = [
+  [/[\\/]llhttp[\\/]llhttp-wasm\.js$|^\.\.\/llhttp\/llhttp-wasm\.js$/, NO_PLAIN_LLHTTP],
+  [/(^\.\/|[\\/]dispatcher[\\/])client-h2(\.js)?$/, NO_HTTP2],
+  [/(^\.\.\/web\/fetch\/|[\\/]web[\\/]fetch[\\/])body(\.js)?$/, NO_FORM_DATA],
+];
+
 /** @type {import('esbuild').Plugin} */
 const slimUndici = {
   name: 'slim-undici',
   setup(b) {
     b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici', namespace: 'slim-undici' }));
     b.onLoad({ filter: /.*/, namespace: 'slim-undici' }, () => ({ contents: UNDICI_ENTRY, loader: 'js', resolveDir: ROOT }));
-    b.onResolve({ filter: /[\\/]llhttp[\\/]llhttp-wasm\.js$|^\.\.\/llhttp\/llhttp-wasm\.js$/ }, () => ({ path: 'llhttp-wasm', namespace: 'no-plain-llhttp' }));
-    b.onLoad({ filter: /.*/, namespace: 'no-plain-llhttp' }, () => ({ contents: NO_PLAIN_LLHTTP, loader: 'js' }));
+    UNDICI_STUBS.forEach(([filter], i) => {
+      b.onResolve({ filter }, (args) => (/[\\/]undici[\\/]/.test(args.importer) ? { path: String(i), namespace: 'undici-stub' } : undefined));
+    });
+    b.onLoad({ filter: /.*/, namespace: 'undici-stub' }, (args) => ({ contents: UNDICI_STUBS[Number(args.path)][1], loader: 'js' }));
   },
 };
 
