@@ -17,11 +17,12 @@
 //   + undici's HTTP/2 client, fetch body out            236
 //   + code splitting, SDK bundled: cold start 266       220   (+140 and +355 in chunks loaded on use)
 //
-// - The AWS SDK is bundled, split into chunks. Loading @aws-sdk/client-sqs from node_modules (as Lambda's runtime
-//   copy would load) cost ingest ~65–90 ms of its cold start; its bundled chunks (208 KB, read at ingest's cold
-//   start) load in ~35–45 ms. Credential providers the SDK imports dynamically (SSO, STS, web identity, process,
-//   INI files, container and instance metadata) stay chunks that load only when the chain reaches them; on Lambda
-//   the environment provider answers first. The deployed SDK is therefore our lockfile's version, not the runtime's.
+// - The AWS SDK is bundled, split into chunks. Ingest loads the SQS client at every cold start; from node_modules
+//   (where Lambda's runtime copy would come from) that took ~85 ms of it, from its bundled chunks (208 KB) ~35 ms:
+//   ingest's cold start + first enqueue went from ~160 to ~115 ms until the reply (bench/cold-init.ts, Node 20).
+//   Credential providers the SDK imports dynamically (SSO, STS, web identity, process, INI files, container and
+//   instance metadata) stay chunks that load only when the chain reaches them; on Lambda the environment provider
+//   answers first. The deployed SDK is therefore our lockfile's version, not the runtime's.
 // - undici's package entry loads fetch, WebSocket, caches, mocks and proxy agents (~520 KB); lib/transport/http.ts
 //   uses only `Agent` and `request(url, { dispatcher })`, so the bundle maps `undici` onto exactly those two. A new
 //   import from undici fails the build with "No matching export in slim-undici:undici"; add it to UNDICI_ENTRY.
