@@ -27,7 +27,7 @@ export interface IngestFigures {
 
 export const INGEST_METRICS_PER_BODY = 100;
 
-function httpEvent(body: string): APIGatewayProxyEventV2 {
+export function httpEvent(body: string): APIGatewayProxyEventV2 {
   const path = '/metrics/job/orders-enrichment/pipeline/com.example.orders.EnrichOrdersPipeline/env/prod/region/eu-west-1';
   return {
     version: '2.0',

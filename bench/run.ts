@@ -81,14 +81,14 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     ingest = await ingestRow(o.ingest);
   }
   // Deliver and cold init run the bundles Lambda would run, built afresh from this tree.
-  const bundles = o.groups.has('deliver') || o.groups.has('cold') ? (log('bench: building the bundles…'), buildBundles()) : undefined;
+  const bundles = o.groups.has('deliver') || o.groups.has('cold') ? (log('bench: building the bundles…'), await buildBundles()) : undefined;
   if (bundles && o.groups.has('deliver')) {
     log('bench: deliver → VictoriaMetrics…');
-    deliver = await deliverRows(bundles.deliver, o.deliver);
+    deliver = await deliverRows(bundles.deliver.file, o.deliver);
   }
   if (bundles && o.groups.has('cold')) {
     log('bench: cold init…');
-    cold = coldInitRows(bundles, o.coldRounds);
+    cold = await coldInitRows(bundles, o.coldRounds);
   }
 
   const rows: Row[] = [...vsReference, ...vsFloor, ...(text ? [text] : []), ...(deliver ? [deliver.rows[0]!] : []), ...(ingest ? [ingest.row] : []), ...cold, ...(deliver ? [deliver.rows[1]!] : [])];

@@ -5,9 +5,16 @@ export declare const MAX_BUNDLE_BYTES: number;
 
 export interface Bundle {
   name: string;
+  /** The entry Lambda loads: `<outdir>/<name>/index.mjs`. */
   file: string;
+  /** What a cold start reads: the entry and the chunks it loads at init (`coldStartFiles`). */
   bytes: number;
-  /** The inputs that take the most room in the bundle, largest first: [path, bytes]. */
+  entryBytes: number;
+  /** Absolute paths, the entry first. */
+  coldStartFiles: string[];
+  /** The other chunks, loaded only on the paths that need them. */
+  lazyBytes: number;
+  /** The inputs that take the most room in what a cold start reads, largest first: [path, bytes]. */
   largest: Array<[string, number]>;
 }
 

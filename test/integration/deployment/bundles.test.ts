@@ -1,8 +1,8 @@
 /**
  * The bundles Lambda runs (dist/<function>/index.mjs), not the TypeScript sources: each loads in a fresh Node
  * process, and a Beam push goes through the ingest bundle, a real SQS API (fauxqs) and the deliver bundle into a
- * real Prometheus. This is what proves the build's cuts (the AWS SDK left to the runtime, undici reduced to Agent
- * and request) lose nothing the functions use.
+ * real Prometheus. This is what proves the build's cuts (the AWS SDK split into chunks loaded on use, undici reduced
+ * to Agent and request over HTTP/1.1) lose nothing the functions use.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -57,8 +57,17 @@ function invoke(file: string, event: unknown, env: Record<string, string>): Prom
 }
 
 describe('bundles', () => {
-  it('stay under the 350 KB a cold start should read', () => {
+  it('stay under the 350 KB a cold start should read, entry and chunks loaded at init together', () => {
     for (const b of bundles) assert.ok(b.bytes <= MAX_BUNDLE_BYTES, `${b.name}: ${b.bytes} bytes`);
+  });
+
+  it('count what a cold start reads: ingest the SQS client it loads at init, deliver no AWS SDK and no HTTP/2', () => {
+    const sdk = ([path]: [string, number]) => /node_modules\/@(aws-sdk|smithy)\//.test(path);
+
+    assert.ok(bundle('ingest').largest.some(sdk), 'the SQS client is not counted in ingest');
+    assert.ok(bundle('ingest').coldStartFiles.length > 1);
+    assert.ok(!bundle('deliver').largest.some(sdk), `deliver reads SDK code at init: ${bundle('deliver').largest.map(([p]) => p).join(', ')}`);
+    for (const file of bundle('deliver').coldStartFiles) assert.doesNotMatch(readFileSync(file, 'utf8'), /["']node:http2["']/, file);
   });
 
   it('load in a fresh Node and fail their first invocation naming the missing variable', () => {
