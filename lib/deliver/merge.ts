@@ -5,7 +5,7 @@
  * series in timestamp order. Each series remembers which records its samples came from, sample by sample, so a
  * failure reports exactly the messages concerned and a rejection sends exactly the rejected samples to the DLQ.
  */
-import { fromEnvelopeValue, pointCount } from '../envelope/envelope.ts';
+import { fromEnvelopeValue, pointCount, type Envelope } from '../envelope/envelope.ts';
 import { familyOf } from '../model/families.ts';
 import type { ColumnSeries, Label, Labels, MetricFamily, SampleColumns, WriteRequest } from '../model/series.ts';
 import type { DecodedRecord } from './records.ts';
@@ -37,14 +37,13 @@ const SEP = '\u0000';
 
 /** A label set the merge has met, shared by every context and point that yields it. */
 interface SeriesEntry {
+  /** Its index among the known sets, which keep per-batch state in arrays by id. */
+  id: number;
   labels: Label[];
   metricName: string | undefined;
   labelBytes: number;
   /** The set's position among all known sets in label order (remote-write's series order); -1 until ranked. */
   rank: number;
-  /** The batch in progress, if this set is in it, and its index among that batch's sets. */
-  batch: number;
-  slot: number;
 }
 
 /**
@@ -60,6 +59,22 @@ interface Context {
    * the node reached: the points of one label set walk the labels once and differ only in the name.
    */
   root: PointNode;
+  /** The shape of the context's last envelope, and the series its points resolved to. */
+  layout: Layout | undefined;
+}
+
+/**
+ * An envelope's label sets, names and each point's (name, set) indices, and the id of the series each point
+ * resolved to. A job pushes the same metrics in the same order every period, so its next envelope nearly always
+ * has the same shape: comparing a few dozen strings and indices then replaces a trie walk per label set and a name
+ * lookup per point.
+ */
+interface Layout {
+  labelSets: Labels[];
+  names: string[];
+  /** `[name, set]` per point. */
+  indices: Int32Array;
+  ids: Int32Array;
 }
 
 /**
@@ -118,7 +133,7 @@ function newContext(group: Labels, statics: Labels, strings: Map<string, string>
   const all: Labels = { ...statics, ...group };
   const base: Label[] = [];
   for (const n of Object.keys(all).sort()) if (all[n] !== '' && n !== '__name__') base.push({ name: n, value: interned(strings, all[n]!) });
-  return { group, base, root: newPointNode() };
+  return { group, base, root: newPointNode(), layout: undefined };
 }
 
 /** The trie node of a point's own labels: those the grouping key does not override, in name order. */
@@ -211,6 +226,10 @@ class KnownLabelSets {
   // By hash rather than by a key string: a key of every label is as long as the set, and there are thousands.
   private byHash = new Map<number, SeriesEntry | SeriesEntry[]>();
   private size = 0;
+  readonly byId: SeriesEntry[] = [];
+  /** By id: the batch a set was last met in, and its index among that batch's sets. */
+  batchOf = new Int32Array(1024);
+  slotOf = new Int32Array(1024);
   /** Every known set in label order, and those met since it was last ordered. */
   private ranked: SeriesEntry[] = [];
   private fresh: SeriesEntry[] = [];
@@ -234,8 +253,17 @@ class KnownLabelSets {
     if (found !== undefined) {
       for (const e of Array.isArray(found) ? found : [found]) if (sameLabels(e.labels, labels)) return e;
     }
-    const entry: SeriesEntry = { labels, metricName: metricName(labels), labelBytes: labelBytes(labels), rank: -1, batch: 0, slot: 0 };
+    const entry: SeriesEntry = { id: this.byId.length, labels, metricName: metricName(labels), labelBytes: labelBytes(labels), rank: -1 };
     this.byHash.set(hash, found === undefined ? entry : [...(Array.isArray(found) ? found : [found]), entry]);
+    this.byId.push(entry);
+    if (entry.id === this.batchOf.length) {
+      const batchOf = new Int32Array(2 * entry.id);
+      const slotOf = new Int32Array(2 * entry.id);
+      batchOf.set(this.batchOf);
+      slotOf.set(this.slotOf);
+      this.batchOf = batchOf;
+      this.slotOf = slotOf;
+    }
     this.size++;
     this.fresh.push(entry);
     return entry;
@@ -275,6 +303,9 @@ class KnownLabelSets {
     this.contexts = new Map();
     this.strings = new Map();
     this.byHash = new Map();
+    this.byId.length = 0;
+    this.batchOf = new Int32Array(1024);
+    this.slotOf = new Int32Array(1024);
     this.size = 0;
     this.ranked = [];
     this.fresh = [];
@@ -284,12 +315,57 @@ class KnownLabelSets {
 const known = new KnownLabelSets();
 let lastBatch = 0;
 
+/** The id of each point's series: from the context's last layout when the envelope has its shape, else resolved. */
+function seriesIds(context: Context, envelope: Envelope): Int32Array {
+  const layout = context.layout;
+  if (layout !== undefined && sameShape(layout, envelope)) return layout.ids;
+  const { points, names, labelSets } = envelope;
+  const ids = new Int32Array(points.length / 3);
+  const indices = new Int32Array((2 * points.length) / 3);
+  // A label set is walked through the trie once per envelope, however many points it has; each point then only
+  // looks its name up among the set's series.
+  const setNodes = new Array<Map<string, SeriesEntry> | undefined>(labelSets.length);
+  for (let k = 0, i = 0; k < points.length; k += 3, i++) {
+    const set = points[k + 1] as number;
+    let byName = setNodes[set];
+    if (byName === undefined) byName = setNodes[set] = labelsNode(context, labelSets[set]!).byName ??= new Map();
+    const name = names[points[k] as number]!;
+    let entry = byName.get(name);
+    if (entry === undefined) byName.set(name, (entry = known.entry(known.labels(context, name, labelSets[set]!))));
+    ids[i] = entry.id;
+    indices[2 * i] = points[k] as number;
+    indices[2 * i + 1] = set;
+  }
+  context.layout = { labelSets, names, indices, ids };
+  return ids;
+}
+
+function sameShape(layout: Layout, envelope: Envelope): boolean {
+  const { points, names, labelSets } = envelope;
+  const { indices } = layout;
+  if (indices.length !== (2 * points.length) / 3 || layout.names.length !== names.length || layout.labelSets.length !== labelSets.length) return false;
+  for (let i = 0; i < names.length; i++) if (layout.names[i] !== names[i]) return false;
+  for (let i = 0; i < labelSets.length; i++) if (!sameLabelSet(layout.labelSets[i]!, labelSets[i]!)) return false;
+  for (let i = 0, k = 0; k < points.length; i += 2, k += 3) if (indices[i] !== points[k] || indices[i + 1] !== points[k + 1]) return false;
+  return true;
+}
+
+/** The same names with the same values, in the same order (the order decides the trie path). */
+function sameLabelSet(a: Labels, b: Labels): boolean {
+  const names = Object.keys(a);
+  const other = Object.keys(b);
+  if (names.length !== other.length) return false;
+  for (let i = 0; i < names.length; i++) if (names[i] !== other[i] || a[names[i]!] !== b[names[i]!]) return false;
+  return true;
+}
+
 /**
  * Label precedence: the grouping key (URL path) over the point's own labels (the Pushgateway's rule: path labels
  * override body labels) over static labels (like Prometheus' external_labels, they never replace a series' own).
  *
  * Points find their series without building their label set: by their envelope's context (grouping key and static
- * labels), then through a trie of their own labels, both kept across batches (KnownLabelSets). The samples go into
+ * labels), then through a trie of their own labels, both kept across batches (KnownLabelSets) — or, when the
+ * envelope is shaped like the context's last one, from that one's layout. The samples go into
  * columns, one row each, laid out series by series in label order: a first pass finds every point's series and
  * counts each series' samples, a second writes the rows. No object per sample, and a write request's samples are
  * consecutive rows.
@@ -299,7 +375,7 @@ export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
   const batch = ++lastBatch;
   let total = 0;
   for (const r of records) total += pointCount(r.envelope);
-  // Per point, the slot of its series; per slot (a series of this batch), its sample count.
+  // Per point, the slot of its series; per slot (a series of this batch), its sample count and its set.
   const pointSlots = new Int32Array(total);
   const counts = new Int32Array(total);
   const entries: SeriesEntry[] = [];
@@ -307,39 +383,35 @@ export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
   let p = 0;
   for (const { envelope } of records) {
     for (const f of envelope.families) if (!families.has(f.name)) families.set(f.name, f);
-    const context = known.context(envelope.group, envelope.labels);
-    const { points, names, labelSets } = envelope;
-    // A label set is walked through the trie once per envelope, however many points it has; each point then only
-    // looks its name up among the set's series.
-    const setNodes = new Array<Map<string, SeriesEntry> | undefined>(labelSets.length);
-    for (let k = 0; k < points.length; k += 3) {
-      const set = points[k + 1] as number;
-      let byName = setNodes[set];
-      if (byName === undefined) byName = setNodes[set] = labelsNode(context, labelSets[set]!).byName ??= new Map();
-      const name = names[points[k] as number]!;
-      let entry = byName.get(name);
-      if (entry === undefined) byName.set(name, (entry = known.entry(known.labels(context, name, labelSets[set]!))));
-      if (entry.batch !== batch) {
-        entry.batch = batch;
-        entry.slot = entries.length;
-        entries.push(entry);
+    const ids = seriesIds(known.context(envelope.group, envelope.labels), envelope);
+    // Per-batch state by id, in arrays: most points then touch no object of their series at all.
+    const { batchOf, slotOf, byId } = known;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      let slot: number;
+      if (batchOf[id] === batch) {
+        slot = slotOf[id]!;
+      } else {
+        batchOf[id] = batch;
+        slot = slotOf[id] = entries.length;
+        entries.push(byId[id]!);
       }
-      counts[entry.slot] = counts[entry.slot]! + 1;
-      pointSlots[p++] = entry.slot;
+      counts[slot] = counts[slot]! + 1;
+      pointSlots[p++] = slot;
     }
   }
 
   const ordered = known.ordered(entries);
   const next = new Int32Array(entries.length);
   let row = 0;
-  for (const e of ordered) {
-    next[e.slot] = row;
-    row += counts[e.slot]!;
-  }
   const columns: MergedColumns = { values: new Float64Array(total), timestampsMs: new Float64Array(total), origins: new Int32Array(total) };
-  const series = ordered.map(
-    (e): MergedSeries => ({ labels: e.labels, columns, start: next[e.slot]!, count: counts[e.slot]!, metricName: e.metricName, labelBytes: e.labelBytes }),
-  );
+  const series = ordered.map((e): MergedSeries => {
+    const slot = known.slotOf[e.id]!;
+    const start = row;
+    next[slot] = row;
+    row += counts[slot]!;
+    return { labels: e.labels, columns, start, count: counts[slot]!, metricName: e.metricName, labelBytes: e.labelBytes };
+  });
   const { values, timestampsMs, origins } = columns;
   p = 0;
   for (const { index, envelope } of records) {

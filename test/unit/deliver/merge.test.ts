@@ -60,7 +60,9 @@ describe('mergeEnvelopes', () => {
       points: fc.array(point, { maxLength: 8 }),
     });
     fc.assert(
-      fc.property(fc.array(envelope, { maxLength: 6 }), (envelopes) => {
+      // Each envelope comes again a period later with new values, as a job's next push: the same shape.
+      fc.property(fc.array(envelope, { maxLength: 6 }), fc.boolean(), (pushes, again) => {
+        const envelopes = again ? pushes.flatMap((e) => [e, { ...e, receivedAt: e.receivedAt + 10, points: e.points.map((x) => ({ ...x, value: x.value + 1 })) }]) : pushes;
         const records = envelopes.map((e, i) =>
           record(i, { receivedAt: e.receivedAt, group: e.group, labels: e.labels }, e.points.map((p) => (p.timestampMs === undefined ? { name: p.name, labels: p.labels, value: p.value } : p))),
         );
@@ -81,6 +83,43 @@ describe('mergeEnvelopes', () => {
       }),
       { seed: 20261122, numRuns: 300 },
     );
+  });
+
+  it('finds the series of a push shaped like the last one of its job, and of one shaped differently', () => {
+    const push = (index: number, steps: string[], value: number) =>
+      record(index, { receivedAt: 1000 * (index + 1) }, steps.flatMap((step) => ['a_total', 'b'].map((name) => ({ name, labels: { step }, value }))));
+    // Same shape; then the steps reordered; then a step renamed; then the first shape again.
+    const records = [push(0, ['x', 'y'], 1), push(1, ['x', 'y'], 2), push(2, ['y', 'x'], 3), push(3, ['x', 'z'], 4), push(4, ['x', 'y'], 5)];
+    const { series } = mergeEnvelopes(records);
+    assert.deepEqual(
+      series.map((s) => `${names(s)} ${samplesOf(s).map((x) => x.value).join('/')}`),
+      [
+        '__name__=a_total,job=j,step=x 1/2/3/4/5',
+        '__name__=a_total,job=j,step=y 1/2/3/5',
+        '__name__=a_total,job=j,step=z 4',
+        '__name__=b,job=j,step=x 1/2/3/4/5',
+        '__name__=b,job=j,step=y 1/2/3/5',
+        '__name__=b,job=j,step=z 4',
+      ],
+    );
+  });
+
+  it('tells apart pushes of one shape but other pairs of names and sets, or other names', () => {
+    const point = (name: string, step: string, value: number): Point => ({ name, labels: { step }, value });
+    const first = record(0, {}, [point('a', 'x', 1), point('b', 'y', 1), point('b', 'x', 1)]);
+    const second = record(1, {}, [point('a', 'x', 2), point('b', 'y', 2), point('a', 'y', 2)]);
+    const third = record(2, {}, [point('c', 'x', 3), point('d', 'y', 3), point('c', 'y', 3)]);
+    assert.deepEqual([first.envelope.names, second.envelope.names], [['a', 'b'], ['a', 'b']]);
+    const { series } = mergeEnvelopes([first, second, third]);
+    assert.deepEqual(series.map((s) => `${names(s)} ${samplesOf(s).map((x) => x.value).join('/')}`), [
+      '__name__=a,job=j,step=x 1/2',
+      '__name__=a,job=j,step=y 2',
+      '__name__=b,job=j,step=x 1',
+      '__name__=b,job=j,step=y 1/2',
+      '__name__=c,job=j,step=x 3',
+      '__name__=c,job=j,step=y 3',
+      '__name__=d,job=j,step=y 3',
+    ]);
   });
 
   it('merges a version 1 envelope and a version 2 one of the same series into one series', () => {
