@@ -117,7 +117,7 @@ export async function textExpositionRow(jobs: number, timing: TimingOptions): Pr
   const series = jobs * SERIES_PER_PUSH;
   const registry = promClientRegistry(families);
   const lines = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
-  const oursText = encodeTextExposition(families);
+  const oursText = Buffer.from(encodeTextExposition(families)).toString('utf8');
   const theirs = await registry.metrics();
   if (lines(oursText) !== series || lines(theirs) !== series) {
     throw new Error(`bench: expected ${series} sample lines, ours has ${lines(oursText)}, prom-client ${lines(theirs)}`);
@@ -126,11 +126,12 @@ export async function textExpositionRow(jobs: number, timing: TimingOptions): Pr
   // rendered by label content: so calls rotate through copies that share no string objects.
   const pushes = Array.from({ length: 6 }, () => JSON.parse(JSON.stringify(families)) as ExpositionFamily[]);
   let push = 0;
-  // Both bodies are taken as they go on the wire: a string built by concatenation is a rope until something reads
-  // it, and the sender always does (Buffer.byteLength flattens it, as the HTTP client's conversion would).
+  // Both bodies are taken as far as the wire needs them: ours is UTF-8 bytes already; prom-client's string is built
+  // by concatenation, a rope until something reads it, and the sender always does (Buffer.byteLength flattens it,
+  // as the HTTP client's conversion to bytes would, which would then encode it too).
   const t = await timeInterleaved(
     {
-      ours: () => Buffer.byteLength(encodeTextExposition(pushes[push++ % pushes.length]!)),
+      ours: () => encodeTextExposition(pushes[push++ % pushes.length]!).length,
       reference: async () => Buffer.byteLength(await registry.metrics()),
     },
     timing,

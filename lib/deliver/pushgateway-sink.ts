@@ -195,7 +195,7 @@ export function snapshotFamilies(snapshot: Snapshot, group: Labels): { families:
 }
 
 /** The text exposition body of a snapshot (`PUT` / `POST`), and how many duplicate series it left out. */
-export function snapshotBody(snapshot: Snapshot, group: Labels): { body: string; duplicates: number } {
+export function snapshotBody(snapshot: Snapshot, group: Labels): { body: Uint8Array; duplicates: number } {
   const { families, duplicates } = snapshotFamilies(snapshot, group);
   return { body: encodeTextExposition(families), duplicates };
 }
@@ -255,7 +255,7 @@ export class PushgatewaySink implements Sink {
           blocked = stop;
           continue;
         }
-        let body: string | undefined;
+        let body: Uint8Array | undefined;
         let duplicates = 0;
         if (method !== 'DELETE') ({ body, duplicates } = snapshotBody(snapshot, plan.group));
         const outcome = await this.send(method, url, body, snapshot.samples, deadlineMs, stats);
@@ -296,7 +296,7 @@ export class PushgatewaySink implements Sink {
     return report;
   }
 
-  private async send(method: PushMethod, url: string, body: string | undefined, samples: number, deadlineMs: number, stats: SinkStats): Promise<Outcome> {
+  private async send(method: PushMethod, url: string, body: Uint8Array | undefined, samples: number, deadlineMs: number, stats: SinkStats): Promise<Outcome> {
     const headers: Record<string, string> = { ...this.options.headers, 'User-Agent': this.options.userAgent };
     if (body !== undefined) headers['Content-Type'] = TEXT_EXPOSITION_CONTENT_TYPE;
     const { outcome, attempts } = await withRetry(

@@ -172,7 +172,7 @@ describe('snapshot bodies', () => {
     const { body } = snapshotBody(snapshotOf(records), { job: 'j' });
 
     assert.equal(
-      body,
+      Buffer.from(body).toString('utf8'),
       [
         '# HELP beam_elements_total Elements "read"\\\\n',
         '# TYPE beam_elements_total counter',

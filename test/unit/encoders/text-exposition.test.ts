@@ -23,19 +23,22 @@ function promtoolCheck(body: string): { status: number | null; output: string } 
   return { status: run.status, output: run.stdout + run.stderr };
 }
 
+/** The body as text, for comparing with the expected lines. */
+const encode = (families: readonly ExpositionFamily[]): string => Buffer.from(encodeTextExposition(families)).toString('utf8');
+
 function gauge(name: string, samples: ExpositionFamily['samples'], help = 'Help.'): ExpositionFamily {
   return { family: { name, type: 'gauge', help }, samples };
 }
 
 describe('text exposition encoder', () => {
   it('encodes the golden families to the checked-in text', () => {
-    const text = encodeTextExposition(GOLDEN_EXPOSITION);
+    const text = encode(GOLDEN_EXPOSITION);
 
     assert.equal(text, readGoldenText('text-exposition.txt'));
   });
 
   it('produces a body promtool parses and lints clean', () => {
-    const text = encodeTextExposition(GOLDEN_EXPOSITION);
+    const text = encode(GOLDEN_EXPOSITION);
 
     const { status, output } = promtoolCheck(text);
 
@@ -50,13 +53,13 @@ describe('text exposition encoder', () => {
   });
 
   it('writes no timestamps, since the Pushgateway rejects pushed samples that carry one', () => {
-    const text = encodeTextExposition([gauge('g', [{ name: 'g', labels: { job: 'j' }, value: 1_763_683_200_000 }])]);
+    const text = encode([gauge('g', [{ name: 'g', labels: { job: 'j' }, value: 1_763_683_200_000 }])]);
 
     assert.equal(text.split('\n').filter((l) => l && !l.startsWith('#')).join(''), 'g{job="j"} 1763683200000');
   });
 
   it('leaves out the HELP line of a family without help text', () => {
-    const text = encodeTextExposition([
+    const text = encode([
       { family: { name: 'g', type: 'gauge' }, samples: [{ name: 'g', labels: {}, value: 2 }] },
     ]);
 
@@ -64,7 +67,7 @@ describe('text exposition encoder', () => {
   });
 
   it('heads each sample name of a non-summary family separately, so the parser keeps the type', () => {
-    const text = encodeTextExposition([
+    const text = encode([
       {
         family: { name: 'c', type: 'counter', help: 'C.' },
         samples: [
@@ -85,9 +88,9 @@ describe('text exposition encoder', () => {
   it('renders a series met again exactly as the first time, and a series with a changed label anew', () => {
     const families = (step: string) => [gauge('g', [{ name: 'g', labels: { job: 'j', step }, value: 1 }])];
 
-    const first = encodeTextExposition(families('a "quoted" step'));
-    const again = encodeTextExposition(structuredClone(families('a "quoted" step')));
-    const changed = encodeTextExposition(families('another'));
+    const first = encode(families('a "quoted" step'));
+    const again = encode(structuredClone(families('a "quoted" step')));
+    const changed = encode(families('another'));
 
     assert.equal(again, first);
     assert.equal(first, '# HELP g Help.\n# TYPE g gauge\ng{job="j",step="a \\"quoted\\" step"} 1\n');
@@ -95,7 +98,7 @@ describe('text exposition encoder', () => {
   });
 
   it('returns an empty body for no families', () => {
-    assert.equal(encodeTextExposition([]), '');
+    assert.equal(encode([]), '');
   });
 
   it('formats values as Go ParseFloat reads them, integers without exponent', () => {
@@ -122,11 +125,28 @@ describe('text exposition encoder', () => {
   });
 
   it('sorts label names given out of order and escapes every value that needs it', () => {
-    const text = encodeTextExposition([
+    const text = encode([
       gauge('g', [{ name: 'g', labels: { z: 'a\\b', b: 'say "hi"', a: 'two\nlines' }, value: 1 }]),
     ]);
 
     assert.equal(text, '# HELP g Help.\n# TYPE g gauge\ng{a="two\\nlines",b="say \\"hi\\"",z="a\\\\b"} 1\n');
+  });
+
+  it('writes UTF-8 bytes into a buffer of their own, whatever the body\'s size', () => {
+    const big = gauge(
+      'g',
+      Array.from({ length: 3000 }, (_, i) => ({ name: 'g', labels: { job: 'j', step: `étape-${i}-${'x'.repeat(40)}` }, value: i })),
+      'Aide: « jauge »',
+    );
+    const first = encodeTextExposition([big]);
+    const second = encodeTextExposition([gauge('h', [{ name: 'h', labels: { k: 'ü' }, value: 1 }])]);
+    assert.ok(first.length > 64 * 1024, `${first.length} bytes`);
+    assert.notEqual(first.buffer, second.buffer);
+    const text = Buffer.from(first).toString('utf8');
+    assert.equal(Buffer.byteLength(text), first.length);
+    assert.ok(text.startsWith('# HELP g Aide: « jauge »\n# TYPE g gauge\ng{job="j",step="étape-0-x'));
+    assert.ok(text.endsWith(`step="étape-2999-${'x'.repeat(40)}"} 2999\n`));
+    assert.equal(Buffer.from(second).toString('utf8'), '# HELP h Help.\n# TYPE h gauge\nh{k="ü"} 1\n');
   });
 
   it('declares the 0.0.4 text content type', () => {
