@@ -375,7 +375,8 @@ export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
   const batch = ++lastBatch;
   let total = 0;
   for (const r of records) total += pointCount(r.envelope);
-  // Per point, the slot of its series; per slot (a series of this batch), its sample count and its set.
+  // Per point, the slot of its series; per slot (a series of this batch, in order of first appearance), its sample
+  // count here and its label set in `entries`.
   const pointSlots = new Int32Array(total);
   const counts = new Int32Array(total);
   const entries: SeriesEntry[] = [];

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { buildEnvelopes, envelopePoints, fromEnvelopeValue, parseEnvelope, pointCount, type EnvelopeHeader, type EnvelopePoint } from '../../../lib/envelope/envelope.ts';
 import { EnvelopeTooLargeError, MalformedEnvelopeError } from '../../../lib/envelope/errors.ts';
 import type { MetricFamily, Point } from '../../../lib/model/series.ts';
@@ -57,6 +58,67 @@ describe('buildEnvelopes / parseEnvelope', () => {
       for (const p of envelopePoints(e)) seen.push(p.labels.step!);
     });
     assert.deepEqual(seen, input.map((p) => p.labels.step));
+  });
+
+  it('keeps every part within the limit and every point once, for any points, names, values and timestamps', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'b', 'é', '√', '"', '\\', '😀', '_'), maxLength: 12 });
+    const point = fc.record({
+      name: fc.oneof(fc.constantFrom('m_total', 'g'), text.map((t) => `n_${t}`)),
+      labels: fc.dictionary(fc.constantFrom('step', 'namespace', 'k'), text, { maxKeys: 3 }).map((d) => ({ ...d })),
+      value: fc.oneof(fc.double(), fc.integer()),
+      timestampMs: fc.option(fc.integer({ min: 0, max: 4_000_000_000_000 }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.array(point, { maxLength: 60 }), fc.integer({ min: 420, max: 2000 }), (input, maxBytes) => {
+        const points: Point[] = input.map((p) => (p.timestampMs === undefined ? { name: p.name, labels: p.labels, value: p.value } : p));
+        let bodies: string[];
+        try {
+          bodies = buildEnvelopes(header, families, points, maxBytes);
+        } catch (error) {
+          // Only a point that cannot fit a part alone may be refused.
+          assert.ok(error instanceof EnvelopeTooLargeError);
+          return;
+        }
+        const seen: EnvelopePoint[] = [];
+        for (const body of bodies) {
+          // The budget is exact but for what it reserves (see the test below): part and parts' digits, the
+          // timestamps list when absent, one separator per non-empty list.
+          const raw = JSON.parse(body) as Record<string, unknown[] | number>;
+          const lists = ['families', 'labelSets', 'names', 'points', 'timestamps'].map((k) => raw[k] as unknown[] | undefined);
+          const reserved = 49 - String(raw.part).length - String(raw.parts).length + (raw.timestamps === undefined ? 16 : 0) + lists.filter((l) => l !== undefined && l.length > 0).length;
+          assert.ok(Buffer.byteLength(body) + reserved <= maxBytes, `${Buffer.byteLength(body)} + ${reserved} > ${maxBytes}`);
+          seen.push(...envelopePoints(parseEnvelope(body)));
+        }
+        // JSON has one zero: -0 travels as 0.
+        const expected = points.map((p) => ({ ...p, value: Object.is(p.value, -0) ? 0 : p.value }));
+        assert.deepEqual(seen.map((p) => ({ ...p, value: fromEnvelopeValue(p.value) })), expected);
+      }),
+      { seed: 20261122, numRuns: 400 },
+    );
+  });
+
+  it('budgets a point exactly: the smallest limit that takes it alone is its body plus what the budget reserves', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'é', '"', '😀', '_'), maxLength: 10 });
+    const point = fc.record({
+      name: fc.constantFrom('beam_words_total', 'beam_len_sum', 'other'),
+      labels: fc.dictionary(fc.constantFrom('step', 'k'), text, { maxKeys: 2 }).map((d) => ({ ...d })),
+      value: fc.oneof(fc.double(), fc.integer()),
+      timestampMs: fc.option(fc.integer({ min: 0, max: 4_000_000_000_000 }), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(point, (p) => {
+        const input: Point[] = [p.timestampMs === undefined ? { name: p.name, labels: p.labels, value: p.value } : p];
+        const body = buildEnvelopes(header, families, input)[0]!;
+        // Reserved: 20 digits each for part and parts ("0" and "1" used) on top of the 9 letters of the placeholders
+        // the header is measured with, the timestamps list when absent, and one separator per non-empty list.
+        const raw = JSON.parse(body) as Record<string, unknown[]>;
+        const lists = ['families', 'labelSets', 'names', 'points', 'timestamps'].filter((k) => (raw[k]?.length ?? 0) > 0);
+        const exact = Buffer.byteLength(body) + 38 + 9 + (raw.timestamps === undefined ? 16 : 0) + lists.length;
+        assert.equal(buildEnvelopes(header, families, input, exact)[0], body);
+        assert.throws(() => buildEnvelopes(header, families, input, exact - 1), EnvelopeTooLargeError);
+      }),
+      { seed: 20261122, numRuns: 300 },
+    );
   });
 
   it('counts bytes as UTF-8, not as characters', () => {
