@@ -344,8 +344,9 @@ function sameShape(layout: Layout, envelope: Envelope): boolean {
   const { points, names, labelSets } = envelope;
   const { indices } = layout;
   if (indices.length !== (2 * points.length) / 3 || layout.names.length !== names.length || layout.labelSets.length !== labelSets.length) return false;
-  for (let i = 0; i < names.length; i++) if (layout.names[i] !== names[i]) return false;
-  for (let i = 0; i < labelSets.length; i++) if (!sameLabelSet(layout.labelSets[i]!, labelSets[i]!)) return false;
+  // Envelopes that carry one metadata section share its arrays (lib/envelope), so these are mostly identity checks.
+  if (layout.names !== names) for (let i = 0; i < names.length; i++) if (layout.names[i] !== names[i]) return false;
+  if (layout.labelSets !== labelSets) for (let i = 0; i < labelSets.length; i++) if (!sameLabelSet(layout.labelSets[i]!, labelSets[i]!)) return false;
   for (let i = 0, k = 0; k < points.length; i += 2, k += 3) if (indices[i] !== points[k] || indices[i + 1] !== points[k + 1]) return false;
   return true;
 }

@@ -296,6 +296,86 @@ function checkLabels(v: unknown, path: string): Labels {
  * corrupt messages, not against users.
  */
 export function parseEnvelope(body: string): Envelope {
+  return (body.startsWith(V3_START) ? parseSplit(body) : undefined) ?? parseWhole(body);
+}
+
+const V3_START = '{"v":3,';
+const METADATA_START = ',"families":[';
+const POINTS_START = ',"points":[';
+
+/** The metadata sections of a version 3 body: families, label sets and names, as ingest writes them in a row. */
+interface Metadata {
+  families: MetricFamily[];
+  labelSets: Labels[];
+  names: string[];
+}
+
+/**
+ * Metadata sections met before, by their exact text (grouped by length, so a lookup compares strings instead of
+ * hashing kilobytes). Every push of a pipeline carries the same families, label sets and names — the job and the
+ * values are elsewhere — so a batch of 1,000 envelopes holds a handful of distinct sections. Bounded: dropped whole
+ * past MAX_METADATA_CHARS.
+ */
+let knownMetadata = new Map<number, Array<{ text: string; metadata: Metadata }>>();
+let knownMetadataChars = 0;
+const MAX_METADATA_CHARS = 4 * 1024 * 1024;
+
+function metadataOf(text: string): Metadata | undefined {
+  const sameLength = knownMetadata.get(text.length);
+  if (sameLength !== undefined) for (const known of sameLength) if (known.text === text) return known.metadata;
+  // Read and checked once; a section that does not parse or check is left to the whole-body path and its error.
+  let raw: unknown;
+  try {
+    raw = JSON.parse('{' + text.slice(1) + '}');
+  } catch {
+    return undefined;
+  }
+  if (!isPlainObject(raw) || Object.keys(raw).length !== 3) return undefined;
+  let metadata: Metadata;
+  try {
+    metadata = { families: checkFamilies(raw.families), labelSets: labelSetsOf(raw.labelSets), names: checkNames(raw.names) };
+  } catch {
+    return undefined;
+  }
+  if (knownMetadataChars + text.length > MAX_METADATA_CHARS) {
+    knownMetadata = new Map();
+    knownMetadataChars = 0;
+  }
+  knownMetadataChars += text.length;
+  let list = knownMetadata.get(text.length);
+  if (list === undefined) knownMetadata.set(text.length, (list = []));
+  list.push({ text, metadata });
+  return metadata;
+}
+
+/**
+ * A version 3 body whose metadata section was met before: only the header and the points are parsed, and the
+ * envelope shares the section's parsed families, label sets and names with the others that carry it — a third of
+ * the bytes and most of the objects JSON.parse would make. Undefined when the body is not laid out as ingest writes
+ * it; `parseWhole` then reads it, or says what is wrong.
+ */
+function parseSplit(body: string): Envelope | undefined {
+  const from = body.indexOf(METADATA_START);
+  const to = from === -1 ? -1 : body.indexOf(POINTS_START, from);
+  if (to === -1) return undefined;
+  const metadata = metadataOf(body.slice(from, to));
+  if (metadata === undefined) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body.slice(0, from) + body.slice(to));
+  } catch {
+    return undefined;
+  }
+  if (!isPlainObject(raw) || 'families' in raw || 'labelSets' in raw || 'names' in raw) return undefined;
+  const envelope = headerOf(raw);
+  envelope.families = metadata.families;
+  envelope.labelSets = metadata.labelSets;
+  envelope.names = metadata.names;
+  readPointsV3(envelope, raw.points, raw.timestamps);
+  return envelope;
+}
+
+function parseWhole(body: string): Envelope {
   let raw: unknown;
   try {
     raw = JSON.parse(body);
@@ -303,6 +383,22 @@ export function parseEnvelope(body: string): Envelope {
     throw new MalformedEnvelopeError('$', 'body is not JSON', { cause });
   }
   if (!isPlainObject(raw)) throw new MalformedEnvelopeError('$', 'must be a JSON object');
+  const envelope = headerOf(raw);
+  envelope.families = checkFamilies(raw.families);
+  if (raw.v === 3) {
+    envelope.labelSets = labelSetsOf(raw.labelSets);
+    envelope.names = checkNames(raw.names);
+    readPointsV3(envelope, raw.points, raw.timestamps);
+  } else if (raw.v === 2) {
+    readPointsV2(envelope, labelSetsOf(raw.labelSets), checkPointsArray(raw.points));
+  } else {
+    readPointsV1(envelope, checkPointsArray(raw.points));
+  }
+  return envelope;
+}
+
+/** The checked header of a parsed body; families, label sets, names and points are filled in after. */
+function headerOf(raw: Record<string, unknown>): Envelope {
   if (raw.v !== 1 && raw.v !== 2 && raw.v !== 3) {
     throw new MalformedEnvelopeError('$.v', `unsupported envelope version ${JSON.stringify(raw.v)} (this reader knows 1 to 3)`);
   }
@@ -314,13 +410,6 @@ export function parseEnvelope(body: string): Envelope {
   }
   checkLabels(raw.group, '$.group');
   checkLabels(raw.labels, '$.labels');
-  if (!Array.isArray(raw.families)) throw new MalformedEnvelopeError('$.families', 'must be an array');
-  raw.families.forEach((f: unknown, i: number) => {
-    if (!isPlainObject(f) || typeof f.name !== 'string' || !METRIC_TYPES.has(f.type as MetricType)) {
-      throw new MalformedEnvelopeError(`$.families[${i}]`, 'must be {name, type} with a known type');
-    }
-  });
-  if (!Array.isArray(raw.points)) throw new MalformedEnvelopeError('$.points', 'must be an array');
   const envelope: Envelope = {
     v: raw.v,
     id: raw.id,
@@ -330,16 +419,34 @@ export function parseEnvelope(body: string): Envelope {
     receivedAt: raw.receivedAt as number,
     group: raw.group as Labels,
     labels: raw.labels as Labels,
-    families: raw.families as MetricFamily[],
+    families: [],
     labelSets: [],
     names: [],
     points: [],
   };
-  if (raw.v === 3) readPointsV3(envelope, raw);
-  else if (raw.v === 2) readPointsV2(envelope, labelSetsOf(raw.labelSets), raw.points as unknown[]);
-  else readPointsV1(envelope, raw.points as unknown[]);
   if (raw.jobEnded !== undefined) envelope.jobEnded = raw.jobEnded === true;
   return envelope;
+}
+
+function checkFamilies(raw: unknown): MetricFamily[] {
+  if (!Array.isArray(raw)) throw new MalformedEnvelopeError('$.families', 'must be an array');
+  raw.forEach((f: unknown, i: number) => {
+    if (!isPlainObject(f) || typeof f.name !== 'string' || !METRIC_TYPES.has(f.type as MetricType)) {
+      throw new MalformedEnvelopeError(`$.families[${i}]`, 'must be {name, type} with a known type');
+    }
+  });
+  return raw as MetricFamily[];
+}
+
+function checkNames(raw: unknown): string[] {
+  if (!Array.isArray(raw)) throw new MalformedEnvelopeError('$.names', 'must be an array');
+  for (let i = 0; i < raw.length; i++) if (typeof raw[i] !== 'string') throw new MalformedEnvelopeError(`$.names[${i}]`, 'must be a string');
+  return raw as string[];
+}
+
+function checkPointsArray(raw: unknown): unknown[] {
+  if (!Array.isArray(raw)) throw new MalformedEnvelopeError('$.points', 'must be an array');
+  return raw;
 }
 
 function checkValue(v: unknown, path: string): void {
@@ -348,16 +455,11 @@ function checkValue(v: unknown, path: string): void {
   }
 }
 
-/** Version 3 is the parsed shape already: its arrays are checked and kept as they are. */
-function readPointsV3(e: Envelope, raw: Record<string, unknown>): void {
-  e.labelSets = labelSetsOf(raw.labelSets);
-  const names = raw.names;
-  if (!Array.isArray(names)) throw new MalformedEnvelopeError('$.names', 'must be an array');
-  for (let i = 0; i < names.length; i++) if (typeof names[i] !== 'string') throw new MalformedEnvelopeError(`$.names[${i}]`, 'must be a string');
-  e.names = names as string[];
-  const points = raw.points as unknown[];
+/** Version 3's points (and own timestamps) are the parsed shape already: checked against the names and label sets. */
+function readPointsV3(e: Envelope, rawPoints: unknown, rawTimestamps: unknown): void {
+  const points = checkPointsArray(rawPoints);
   if (points.length % 3 !== 0) throw new MalformedEnvelopeError('$.points', 'must hold [name, labelSet, value] triples');
-  const nameCount = names.length;
+  const nameCount = e.names.length;
   const setCount = e.labelSets.length;
   for (let k = 0; k < points.length; k += 3) {
     const n = points[k];
@@ -373,8 +475,8 @@ function readPointsV3(e: Envelope, raw: Record<string, unknown>): void {
     if (typeof v !== 'number') checkValue(v, `$.points[${k + 2}]`);
   }
   e.points = points as EnvelopeValue[];
-  if (raw.timestamps === undefined) return;
-  const stamps = raw.timestamps;
+  if (rawTimestamps === undefined) return;
+  const stamps = rawTimestamps;
   if (!Array.isArray(stamps) || stamps.length % 2 !== 0) throw new MalformedEnvelopeError('$.timestamps', 'must hold [point, ms] pairs');
   const count = points.length / 3;
   const timestamps = new Array<number>(count).fill(NaN);

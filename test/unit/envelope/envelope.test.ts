@@ -199,6 +199,33 @@ describe('buildEnvelopes / parseEnvelope', () => {
     assert.deepEqual(envelopePoints(parseEnvelope(body!)), input);
   });
 
+  it('parses a metadata section once: bodies that carry the same one share its families, label sets and names', () => {
+    const input: Point[] = [
+      { name: 'beam_words_total', labels: { step: 'a' }, value: 1 },
+      { name: 'beam_gauge', labels: { step: 'b' }, value: 2, timestampMs: 1_763_633_701_000 },
+    ];
+    const first = parseEnvelope(buildEnvelopes(header, families, input)[0]!);
+    const second = parseEnvelope(buildEnvelopes({ ...header, id: 'req-2', group: { job: 'other' } }, families, input.map((p) => ({ ...p, value: p.value + 1 })))[0]!);
+    assert.equal(second.families, first.families);
+    assert.equal(second.labelSets, first.labelSets);
+    assert.equal(second.names, first.names);
+    assert.deepEqual(second.group, { job: 'other' });
+    assert.deepEqual(envelopePoints(second).map((p) => p.value), [2, 3]);
+    assert.deepEqual(second.timestampsMs, [NaN, 1_763_633_701_000]);
+  });
+
+  it('reads a version 3 body with its keys in another order as the same envelope', () => {
+    const input: Point[] = [{ name: 'beam_words_total', labels: { step: 'a' }, value: 1, timestampMs: 1_763_633_701_000 }];
+    const body = buildEnvelopes({ ...header, jobEnded: true }, families, input)[0]!;
+    const raw = JSON.parse(body) as Record<string, unknown>;
+    const reordered = JSON.stringify(Object.fromEntries(Object.entries(raw).reverse()));
+    assert.ok(reordered.indexOf('"points"') < reordered.indexOf('"families"'));
+    const e = parseEnvelope(reordered);
+    assert.deepEqual(e, parseEnvelope(body));
+    assert.deepEqual(envelopePoints(e), input);
+    assert.equal(e.jobEnded, true);
+  });
+
   it('keeps a label named __proto__ as an own label', () => {
     const input: Point[] = [{ name: 'm', labels: JSON.parse('{"__proto__":"x","a":"b"}') as Record<string, string>, value: 1 }];
     const e = parseEnvelope(buildEnvelopes(header, [], input)[0]!);
