@@ -16,7 +16,6 @@ import {
   jobSeriesForRawState,
   jobTime,
   type JobFact,
-  type JobPlatform,
 } from './job-state.ts';
 import { convertMetricsJson } from './metrics-json.ts';
 import type { InputContext } from './options.ts';
