@@ -241,6 +241,7 @@ class BodyWriter {
 }
 
 let scratch = allocBytes(64 * 1024);
+const MAX_KEPT_SCRATCH_BYTES = 16 * 1024 * 1024;
 const NEWLINE = 0x0a;
 
 /**
@@ -265,7 +266,9 @@ export function encodeTextExposition(families: readonly ExpositionFamily[]): Uin
       }
     }
   }
-  // The buffer is kept for the next body; the caller gets its own copy (a request may still be sending it).
-  scratch = w.buf;
-  return w.buf.slice(0, w.pos);
+  // The buffer is kept for the next body (unless one huge body grew it), and the caller gets its own copy: a request
+  // may still be sending it.
+  const body = w.buf.slice(0, w.pos);
+  scratch = w.buf.length <= MAX_KEPT_SCRATCH_BYTES ? w.buf : allocBytes(64 * 1024);
+  return body;
 }
