@@ -1,6 +1,7 @@
 import type { Label } from '../model/series.ts';
 import { LabelTrie, TRIE_NODE_BYTES } from './label-trie.ts';
-import { ProtoWriter, allocBytes } from './protobuf-writer.ts';
+import { ByteArena } from './byte-arena.ts';
+import { ProtoWriter } from './protobuf-writer.ts';
 
 /** How a label set is encoded: its size first, then the bytes written into exactly that much room. */
 export interface LabelSetEncoding {
@@ -24,12 +25,7 @@ export interface LabelSetEncoding {
 export class EncodedLabelSetCache {
   private readonly trie = new LabelTrie<number>();
   private byIdentity = new WeakMap<readonly Label[], number>();
-  private arena: Uint8Array = new Uint8Array(0);
-  private used = 0;
-  private offsets = new Int32Array(1024);
-  private lengths = new Int32Array(1024);
-  private count = 0;
-  private heldBytes = 0;
+  private readonly arena = new ByteArena();
 
   constructor(
     private readonly encoding: LabelSetEncoding,
@@ -53,53 +49,32 @@ export class EncodedLabelSetCache {
 
   /** Bytes of the set `id`. */
   length(id: number): number {
-    return this.lengths[id]!;
+    return this.arena.length(id);
   }
 
   /** Copies the bytes of the set `id` into `w`. */
   copyTo(id: number, w: ProtoWriter): void {
-    const offset = this.offsets[id]!;
-    w.raw(this.arena.subarray(offset, offset + this.lengths[id]!));
+    w.raw(this.arena.view(id));
   }
 
   /** Drops everything if the cache holds more than its bound. */
   trim(): void {
-    if (this.heldBytes + this.trie.nodes * TRIE_NODE_BYTES > this.maxBytes) this.clear();
+    if (this.arena.used + this.trie.nodes * TRIE_NODE_BYTES > this.maxBytes) this.clear();
   }
 
   /** Drops every entry. */
   clear(): void {
     this.trie.clear();
     this.byIdentity = new WeakMap();
-    this.arena = new Uint8Array(0);
-    this.used = 0;
-    this.count = 0;
-    this.heldBytes = 0;
+    this.arena.clear();
   }
 
   private add(labels: readonly Label[]): number {
     const size = this.encoding.size(labels);
-    this.heldBytes += size;
-    if (this.used + size > this.arena.length) {
-      const grown = allocBytes(Math.max(64 * 1024, this.arena.length * 2, this.used + size));
-      grown.set(this.arena.subarray(0, this.used));
-      this.arena = grown;
-    }
-    if (this.count === this.offsets.length) {
-      const offsets = new Int32Array(this.count * 2);
-      const lengths = new Int32Array(this.count * 2);
-      offsets.set(this.offsets);
-      lengths.set(this.lengths);
-      this.offsets = offsets;
-      this.lengths = lengths;
-    }
-    const w = new ProtoWriter(this.arena.subarray(this.used, this.used + size), true);
+    const id = this.arena.add(size);
+    const w = new ProtoWriter(this.arena.view(id), true);
     this.encoding.write(labels, w);
     w.finish();
-    const id = this.count++;
-    this.offsets[id] = this.used;
-    this.lengths[id] = size;
-    this.used += size;
     return id;
   }
 }

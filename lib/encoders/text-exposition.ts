@@ -4,6 +4,7 @@
  */
 import type { Labels, MetricFamily, MetricType } from '../model/series.ts';
 import { LabelTrie, TRIE_NODE_BYTES, type TrieNode } from './label-trie.ts';
+import { ByteArena } from './byte-arena.ts';
 import { allocBytes } from './protobuf-writer.ts';
 
 /** `Content-Type` of a text exposition body. */
@@ -130,18 +131,13 @@ function renderSeries(name: string, names: readonly string[], labels: Labels): s
  * whole, between calls, once it holds `SERIES_TEXT_MAX_BYTES`.
  */
 const seriesText = new LabelTrie<number>();
-let arena = allocBytes(64 * 1024);
-let arenaUsed = 0;
-let offsets = new Int32Array(1024);
-let lengths = new Int32Array(1024);
-let seriesCount = 0;
+const seriesBytes = new ByteArena();
 const SERIES_TEXT_MAX_BYTES = 16 * 1024 * 1024;
 
 function trimSeriesText(): void {
-  if (arenaUsed + seriesText.nodes * TRIE_NODE_BYTES > SERIES_TEXT_MAX_BYTES) {
+  if (seriesBytes.used + seriesText.nodes * TRIE_NODE_BYTES > SERIES_TEXT_MAX_BYTES) {
     seriesText.clear();
-    arenaUsed = 0;
-    seriesCount = 0;
+    seriesBytes.clear();
   }
 }
 
@@ -171,25 +167,8 @@ function unsortedSeriesPrefix(name: string, labels: Labels): number {
 }
 
 function keep(node: TrieNode<number>, text: string): number {
-  const bytes = Buffer.byteLength(text);
-  if (arenaUsed + bytes > arena.length) {
-    const grown = allocBytes(Math.max(2 * arena.length, arenaUsed + bytes));
-    grown.set(arena.subarray(0, arenaUsed));
-    arena = grown;
-  }
-  if (seriesCount === offsets.length) {
-    const o = new Int32Array(2 * seriesCount);
-    const l = new Int32Array(2 * seriesCount);
-    o.set(offsets);
-    l.set(lengths);
-    offsets = o;
-    lengths = l;
-  }
-  utf8.encodeInto(text, arena.subarray(arenaUsed, arenaUsed + bytes));
-  const id = seriesCount++;
-  offsets[id] = arenaUsed;
-  lengths[id] = bytes;
-  arenaUsed += bytes;
+  const id = seriesBytes.add(Buffer.byteLength(text));
+  utf8.encodeInto(text, seriesBytes.view(id));
   return (node.payload = id);
 }
 
@@ -227,11 +206,10 @@ class BodyWriter {
   }
 
   series(id: number): void {
-    const length = lengths[id]!;
-    this.ensure(length);
-    const offset = offsets[id]!;
-    this.buf.set(arena.subarray(offset, offset + length), this.pos);
-    this.pos += length;
+    const bytes = seriesBytes.view(id);
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
   }
 
   byte(b: number): void {

@@ -1,0 +1,54 @@
+import { allocBytes } from './protobuf-writer.ts';
+
+/**
+ * Byte strings kept one after another in one buffer and known by a number: the encoders keep there what they made
+ * of a label set or a series (its protobuf fields, its text) to copy it into the next body. Looking one up touches no
+ * per-entry object, and entries met in order are copied from memory in order.
+ */
+export class ByteArena {
+  private buf: Uint8Array = new Uint8Array(0);
+  private offsets = new Int32Array(1024);
+  private lengths = new Int32Array(1024);
+  private count = 0;
+  /** Bytes held. */
+  used = 0;
+
+  /** A new entry of `size` bytes, to be filled through `view(id)`; ids stay valid until `clear`. */
+  add(size: number): number {
+    if (this.used + size > this.buf.length) {
+      const grown = allocBytes(Math.max(64 * 1024, this.buf.length * 2, this.used + size));
+      grown.set(this.buf.subarray(0, this.used));
+      this.buf = grown;
+    }
+    if (this.count === this.offsets.length) {
+      const offsets = new Int32Array(this.count * 2);
+      const lengths = new Int32Array(this.count * 2);
+      offsets.set(this.offsets);
+      lengths.set(this.lengths);
+      this.offsets = offsets;
+      this.lengths = lengths;
+    }
+    const id = this.count++;
+    this.offsets[id] = this.used;
+    this.lengths[id] = size;
+    this.used += size;
+    return id;
+  }
+
+  length(id: number): number {
+    return this.lengths[id]!;
+  }
+
+  /** The bytes of entry `id` (a view: valid until the next `add` or `clear`). */
+  view(id: number): Uint8Array {
+    const offset = this.offsets[id]!;
+    return this.buf.subarray(offset, offset + this.lengths[id]!);
+  }
+
+  /** Drops every entry and the buffer. */
+  clear(): void {
+    this.buf = new Uint8Array(0);
+    this.used = 0;
+    this.count = 0;
+  }
+}
