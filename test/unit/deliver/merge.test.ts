@@ -35,6 +35,15 @@ describe('mergeEnvelopes', () => {
     assert.deepEqual(seriesOrigins(series[0]!), [1, 0]);
   });
 
+  it('merges into one series the pushes of a job whose grouping key and static labels come in another order', () => {
+    const a = record(0, { receivedAt: 1000, group: { job: 'j', env: 'prod' }, labels: { team: 't', runner: 'r' } }, [{ name: 'm', labels: {}, value: 1 }]);
+    const b = record(1, { receivedAt: 2000, group: { env: 'prod', job: 'j' }, labels: { runner: 'r', team: 't' } }, [{ name: 'm', labels: {}, value: 2 }]);
+    const { series } = mergeEnvelopes([a, b]);
+    assert.equal(series.length, 1);
+    assert.equal(names(series[0]!), '__name__=m,env=prod,job=j,runner=r,team=t');
+    assert.deepEqual(samplesOf(series[0]!), [{ value: 1, timestampMs: 1000 }, { value: 2, timestampMs: 2000 }]);
+  });
+
   it('keeps one sample per timestamp: an identical redelivery silently, a conflicting one counted as superseded', () => {
     const a = record(0, { receivedAt: 1000 }, [{ name: 'm', labels: {}, value: 1 }, { name: 'n', labels: {}, value: 1 }]);
     const again = record(1, { receivedAt: 1000 }, [{ name: 'm', labels: {}, value: 1 }, { name: 'n', labels: {}, value: 5 }]);
