@@ -65,9 +65,11 @@ export async function deliverBatch(batch: readonly BatchRecord[], deps: DeliverD
     }
   });
 
-  const families = new Map<string, MetricFamily>();
-  for (const r of records) for (const f of r.envelope.families) families.set(f.name, f);
+  // Only rejected samples need their families (for the dead letter's metadata); most batches have none.
+  let families: Map<string, MetricFamily> | undefined;
   reports.forEach((report, i) => {
+    if (report.rejected.length === 0) return;
+    families ??= familiesOf(records);
     const byRecord = rejectionDeadLetters(report.rejected, records, families, deps.sinks[i]!.name, (index) => !failed.has(index));
     for (const [index, messages] of byRecord) for (const message of messages) deadLetters.push({ index, message });
   });
@@ -106,4 +108,10 @@ export async function deliverBatch(batch: readonly BatchRecord[], deps: DeliverD
       durationMs: deps.now() - started,
     },
   };
+}
+
+function familiesOf(records: readonly DecodedRecord[]): Map<string, MetricFamily> {
+  const families = new Map<string, MetricFamily>();
+  for (const r of records) for (const f of r.envelope.families) families.set(f.name, f);
+  return families;
 }

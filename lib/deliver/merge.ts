@@ -389,9 +389,15 @@ export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
   const counts = new Int32Array(total);
   const entries: SeriesEntry[] = [];
   const families = new Map<string, MetricFamily>();
+  // Envelopes that carry one metadata section share its families array: walk each array once.
+  let lastFamilies: readonly MetricFamily[] | undefined;
   let p = 0;
-  for (const { envelope } of records) {
-    for (const f of envelope.families) if (!families.has(f.name)) families.set(f.name, f);
+  for (let e = 0; e < records.length; e++) {
+    const { envelope } = records[e]!;
+    if (envelope.families !== lastFamilies) {
+      lastFamilies = envelope.families;
+      for (let i = 0; i < lastFamilies.length; i++) if (!families.has(lastFamilies[i]!.name)) families.set(lastFamilies[i]!.name, lastFamilies[i]!);
+    }
     const ids = seriesIds(known.context(envelope.group, envelope.labels), envelope);
     // Per-batch state by id, in arrays: most points then touch no object of their series at all.
     const { batchOf, slotOf, byId } = known;
@@ -423,7 +429,8 @@ export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
   });
   const { values, timestampsMs, origins } = columns;
   p = 0;
-  for (const { index, envelope } of records) {
+  for (let e = 0; e < records.length; e++) {
+    const { index, envelope } = records[e]!;
     const { receivedAt, points, timestampsMs: own } = envelope;
     for (let k = 0, i = 0; k < points.length; k += 3, i++) {
       const slot = pointSlots[p++]!;
@@ -529,7 +536,8 @@ export function planRequests(series: readonly MergedSeries[], limits: RequestLim
   const out: PlannedRequest[] = [];
   let current: PlannedRequest = { series: [], samples: 0 };
   let bytes = 0;
-  for (const s of series) {
+  for (let i = 0; i < series.length; i++) {
+    const s = series[i]!;
     const b = estimateBytes(s);
     if (current.series.length > 0 && (current.samples + s.count > limits.maxSamples || bytes + b > limits.maxBytes)) {
       out.push(current);
@@ -583,7 +591,8 @@ export function toWriteRequest(p: PlannedRequest, families: ReadonlyMap<string, 
   const metadata = new Map<string, MetricFamily>();
   // A request holds hundreds of series of a few dozen names: look each name up once.
   const seen = new Set<string>();
-  for (const s of p.series) {
+  for (let i = 0; i < p.series.length; i++) {
+    const s = p.series[i]!;
     const name = s.metricName ?? metricName(s.labels);
     if (name === undefined || seen.has(name)) continue;
     seen.add(name);
