@@ -302,6 +302,7 @@ export function parseEnvelope(body: string): Envelope {
 const V3_START = '{"v":3,';
 const METADATA_START = ',"families":[';
 const POINTS_START = ',"points":[';
+const TIMESTAMPS_KEY = '"timestamps":';
 
 /** The metadata sections of a version 3 body: families, label sets and names, as ingest writes them in a row. */
 interface Metadata {
@@ -362,8 +363,17 @@ function parseSplit(body: string): Envelope | undefined {
   const metadata = metadataOf(body.slice(from, to));
   if (metadata === undefined) return undefined;
   let raw: unknown;
+  let points: unknown;
   try {
-    raw = JSON.parse(body.slice(0, from) + body.slice(to));
+    // Points last and no timestamps (the usual case): the header and the points array are parsed apart, the
+    // points from a slice of the body, so that no copy of it is made to join the two.
+    if (body.endsWith(']}') && body.indexOf(TIMESTAMPS_KEY, to) === -1) {
+      raw = JSON.parse(body.slice(0, from) + '}');
+      points = JSON.parse(body.slice(to + POINTS_START.length - 1, body.length - 1));
+    } else {
+      raw = JSON.parse(body.slice(0, from) + body.slice(to));
+      points = isPlainObject(raw) ? raw.points : undefined;
+    }
   } catch {
     return undefined;
   }
@@ -372,7 +382,7 @@ function parseSplit(body: string): Envelope | undefined {
   envelope.families = metadata.families;
   envelope.labelSets = metadata.labelSets;
   envelope.names = metadata.names;
-  readPointsV3(envelope, raw.points, raw.timestamps);
+  readPointsV3(envelope, points, raw.timestamps);
   return envelope;
 }
 

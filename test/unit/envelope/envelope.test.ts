@@ -214,6 +214,22 @@ describe('buildEnvelopes / parseEnvelope', () => {
     assert.deepEqual(second.timestampsMs, [NaN, 1_763_633_701_000]);
   });
 
+  it('reads a body whose section was met before as a whole-body parse does, with and without own timestamps', () => {
+    const input: Point[] = [
+      { name: 'beam_words_total', labels: { step: 'a' }, value: 1 },
+      { name: 'beam_gauge', labels: { step: 'b' }, value: 2.5 },
+    ];
+    const wholeParse = (body: string) => parseEnvelope(JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(body) as object).reverse())));
+    parseEnvelope(buildEnvelopes(header, families, input)[0]!);
+    for (const points of [input, input.map((p, i) => (i === 1 ? { ...p, timestampMs: 1_763_633_701_000 } : p))]) {
+      const body = buildEnvelopes({ ...header, id: 'req-3' }, families, points)[0]!;
+      assert.deepEqual(parseEnvelope(body), wholeParse(body));
+      assert.deepEqual(envelopePoints(parseEnvelope(body)), points);
+    }
+    const bad = buildEnvelopes({ ...header, id: 'req-4' }, families, input)[0]!.replace(/"points":\[0,/, '"points":[7,');
+    assert.throws(() => parseEnvelope(bad), (e: unknown) => e instanceof MalformedEnvelopeError && e.path === '$.points[0]');
+  });
+
   it('reads a version 3 body with its keys in another order as the same envelope', () => {
     const input: Point[] = [{ name: 'beam_words_total', labels: { step: 'a' }, value: 1, timestampMs: 1_763_633_701_000 }];
     const body = buildEnvelopes({ ...header, jobEnded: true }, families, input)[0]!;
