@@ -44,6 +44,8 @@ export interface DeliverFigures {
   samplesPerSecond: number;
   limitSamplesPerSecond: number;
   maxRssBytes: number;
+  /** Every measured batch, in order. */
+  batches: { handlerMs: number[]; cpuMs: number[]; limitMs: number[] };
 }
 
 /**
@@ -62,15 +64,18 @@ class Child {
 
   constructor(bundle: string, env: NodeJS.ProcessEnv) {
     // Plain node, without this process' TypeScript loader: the child runs the built bundle as Lambda would, with
-    // the heap limits Lambda gives a function of the deployed size. --expose-gc changes no collection by itself
-    // (Lambda passes it too); the child calls gc() once, after its last batch. BENCH_CHILD_CPU_PROF=<dir> writes
-    // the child's CPU profile there.
+    // the heap limits Lambda gives a function of the deployed size and --expose-gc, which Lambda passes too: the
+    // handler then collects the young generation as each batch starts (functions/deliver.ts), and the child calls
+    // gc() once, after its last batch. BENCH_CHILD_CPU_PROF=<dir> writes
+    // the child's CPU profile there; BENCH_CHILD_FLAGS='--trace-gc …' adds node flags and shows the child's stdout,
+    // where V8 writes its traces.
     const profile = process.env.BENCH_CHILD_CPU_PROF;
+    const flags = process.env.BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? [];
     this.process = fork(fileURLToPath(new URL('./deliver-child.mjs', import.meta.url)), [bundle], {
       env,
-      execArgv: ['--expose-gc', ...lambdaHeapFlags(ASSUMPTIONS.deliverMemoryMb), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [])],
+      execArgv: ['--expose-gc', ...lambdaHeapFlags(ASSUMPTIONS.deliverMemoryMb), ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), ...flags],
       serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      stdio: ['ignore', flags.length > 0 ? 'inherit' : 'ignore', 'inherit', 'ipc'],
     });
     this.process.on('message', (m: ChildMessage) => this.settle()?.resolve(m));
     this.process.on('exit', (code, signal) => this.settle()?.reject(new Error(`bench: the deliver child exited (${code ?? signal}) before answering`)));
@@ -201,6 +206,7 @@ export async function deliverRows(bundle: string, options: DeliverOptions): Prom
       samplesPerSecond: ours,
       limitSamplesPerSecond: limit,
       maxRssBytes,
+      batches: { handlerMs, cpuMs: handlerCpuMs, limitMs },
     };
   } finally {
     child.kill();

@@ -85,6 +85,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   if (bundles && o.groups.has('deliver')) {
     log('bench: deliver → VictoriaMetrics…');
     deliver = await deliverRows(bundles.deliver.file, o.deliver);
+    // Every batch, in order: the median hides how collections land on some batches and not others.
+    const each = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
+    log(`bench: deliver batches, ms: handler ${each(deliver.batches.handlerMs)} | its CPU ${each(deliver.batches.cpuMs)} | limit ${each(deliver.batches.limitMs)}`);
   }
   if (bundles && o.groups.has('cold')) {
     log('bench: cold init…');
@@ -119,19 +122,25 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   return { rows, notes };
 }
 
-function parseArgs(argv: readonly string[]): { quick: boolean; write: boolean; groups: Set<Group> } {
+function parseArgs(argv: readonly string[]): { quick: boolean; write: boolean; groups: Set<Group>; deliverRounds: number | undefined } {
   const quick = argv.includes('--quick');
+  const rounds = argv.find((a) => a.startsWith('--deliver-rounds='));
+  const deliverRounds = rounds === undefined ? undefined : Number(rounds.slice('--deliver-rounds='.length));
+  if (deliverRounds !== undefined && !(Number.isInteger(deliverRounds) && deliverRounds > 0)) throw new Error(`--deliver-rounds needs a positive integer, got "${rounds}"`);
   const only = argv.find((a) => a.startsWith('--only'));
   const list = only?.includes('=') ? only.slice(only.indexOf('=') + 1) : only ? argv[argv.indexOf(only) + 1] : undefined;
   const groups = new Set<Group>(list ? (list.split(',') as Group[]) : GROUPS);
   for (const g of groups) if (!GROUPS.includes(g)) throw new Error(`unknown group "${g}": choose from ${GROUPS.join(', ')}`);
-  return { quick, write: !quick && !argv.includes('--no-write') && !only, groups };
+  // A run with another number of rounds is an experiment: it does not rewrite BENCHMARKS.md.
+  return { quick, write: !quick && !argv.includes('--no-write') && !only && deliverRounds === undefined, groups, deliverRounds };
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const m = machine();
-  const { rows, notes } = await runBench({ ...(args.quick ? QUICK : FULL), groups: args.groups });
+  const base = args.quick ? QUICK : FULL;
+  const deliver = args.deliverRounds === undefined ? base.deliver : { ...base.deliver, rounds: args.deliverRounds };
+  const { rows, notes } = await runBench({ ...base, deliver, groups: args.groups });
   console.log(`\n${m.date} · ${m.nproc} × ${m.cpu} · Node ${m.node} · load ${m.load.toFixed(2)}\n`);
   console.log(markdownTable(rows));
   const missed = rows.filter((r) => r.met === false);
