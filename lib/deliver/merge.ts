@@ -126,18 +126,23 @@ function pairsKey(labels: Labels): string {
   return key;
 }
 
-/** One copy of each label value: thousands of series share a few dozen names, steps and jobs. */
-function interned(strings: Map<string, string>, s: string): string {
-  const known = strings.get(s);
-  if (known !== undefined) return known;
-  strings.set(s, s);
-  return s;
+/**
+ * One `Label` object per name and value: the 25,000 series of a busy function share a few thousand pairs (names,
+ * steps, jobs), and the kept label sets are what every old-generation collection marks. Labels are never mutated.
+ */
+type LabelPool = Map<string, Label>;
+
+function pooled(pool: LabelPool, name: string, value: string): Label {
+  const key = name + SEP + value;
+  let label = pool.get(key);
+  if (label === undefined) pool.set(key, (label = { name, value }));
+  return label;
 }
 
-function newContext(group: Labels, statics: Labels, strings: Map<string, string>): Context {
+function newContext(group: Labels, statics: Labels, pool: LabelPool): Context {
   const all: Labels = { ...statics, ...group };
   const base: Label[] = [];
-  for (const n of Object.keys(all).sort()) if (all[n] !== '' && n !== '__name__') base.push({ name: n, value: interned(strings, all[n]!) });
+  for (const n of Object.keys(all).sort()) if (all[n] !== '' && n !== '__name__') base.push(pooled(pool, n, all[n]!));
   return { group, base, root: newPointNode(), layout: undefined };
 }
 
@@ -163,7 +168,7 @@ function unsortedPointNode(node: PointNode, group: Labels, labels: Labels): Poin
  * The merged label set of a point, built once per series: the context's base and the point's labels merged in
  * name order, the point's value winning over a static one, empty values dropped, `__name__` in its byte-order place.
  */
-function mergedLabels(context: Context, name: string, point: Labels, strings: Map<string, string>): Label[] {
+function mergedLabels(context: Context, name: string, point: Labels, pool: LabelPool): Label[] {
   const { base, group } = context;
   const own = Object.keys(point)
     .filter((n) => !Object.hasOwn(group, n))
@@ -179,7 +184,7 @@ function mergedLabels(context: Context, name: string, point: Labels, strings: Ma
     if (n !== undefined && (b === undefined || n <= b.name)) {
       if (b !== undefined && n === b.name) i++;
       const v = point[n]!;
-      if (v !== '' && n !== '__name__') next = { name: n, value: interned(strings, v) };
+      if (v !== '' && n !== '__name__') next = pooled(pool, n, v);
       j++;
     } else {
       next = b!;
@@ -187,12 +192,12 @@ function mergedLabels(context: Context, name: string, point: Labels, strings: Ma
     }
     if (next === undefined) continue;
     if (!nameInserted && next.name > '__name__') {
-      labels.push({ name: '__name__', value: interned(strings, name) });
+      labels.push(pooled(pool, '__name__', name));
       nameInserted = true;
     }
     labels.push(next);
   }
-  if (!nameInserted) labels.push({ name: '__name__', value: interned(strings, name) });
+  if (!nameInserted) labels.push(pooled(pool, '__name__', name));
   return labels;
 }
 
@@ -227,7 +232,7 @@ const MAX_KNOWN_LABEL_SETS = 50_000;
  */
 class KnownLabelSets {
   private contexts = new Map<string, Context>();
-  private strings = new Map<string, string>();
+  private labelPool: LabelPool = new Map();
   // By hash rather than by a key string: a key of every label is as long as the set, and there are thousands.
   private byHash = new Map<number, SeriesEntry | SeriesEntry[]>();
   private size = 0;
@@ -242,13 +247,13 @@ class KnownLabelSets {
   context(group: Labels, statics: Labels): Context {
     const key = pairsKey(group) + SEP + pairsKey(statics);
     let context = this.contexts.get(key);
-    if (context === undefined) this.contexts.set(key, (context = newContext(group, statics, this.strings)));
+    if (context === undefined) this.contexts.set(key, (context = newContext(group, statics, this.labelPool)));
     return context;
   }
 
   /** The merged label set of a point met for the first time in its context. */
   labels(context: Context, name: string, point: Labels): Label[] {
-    return mergedLabels(context, name, point, this.strings);
+    return mergedLabels(context, name, point, this.labelPool);
   }
 
   /** The entry of a label set; two contexts that yield the same set share one. */
@@ -308,7 +313,7 @@ class KnownLabelSets {
   trimBetweenBatches(): void {
     if (this.size <= MAX_KNOWN_LABEL_SETS) return;
     this.contexts = new Map();
-    this.strings = new Map();
+    this.labelPool = new Map();
     this.byHash = new Map();
     this.byId.length = 0;
     this.batchOf = new Int32Array(1024);
