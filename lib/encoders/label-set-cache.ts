@@ -1,7 +1,6 @@
 import type { Label } from '../model/series.ts';
-import { LabelTrie, TRIE_NODE_BYTES } from './label-trie.ts';
 import { ByteArena } from './byte-arena.ts';
-import { ProtoWriter } from './protobuf-writer.ts';
+import { ProtoWriter, ScratchBuffer } from './protobuf-writer.ts';
 
 /** How a label set is encoded: its size first, then the bytes written into exactly that much room. */
 export interface LabelSetEncoding {
@@ -15,17 +14,22 @@ export interface LabelSetEncoding {
  * times cheaper than writing their strings again.
  *
  * A set met again as the very same array (the deliver merge hands out one array per series, batch after batch;
- * a retried or split request reuses its arrays) is found by identity; any other is found pair by pair in a trie.
- * The bytes of all sets lie in one arena, in the order the sets were first met, and a set is known by a number:
- * looking one up touches no per-set object, and the copies of consecutive series read memory in order.
+ * a retried or split request reuses its arrays) is found by identity. Any other is encoded and found by its bytes,
+ * so equal sets share one entry: a caller that builds fresh arrays every time (self-metrics) does not grow the
+ * cache. The bytes of all sets lie in one arena, in the order the sets were first met, and a set is known by a
+ * number: looking one up touches no per-set object, and the copies of consecutive series read memory in order.
+ * A lookup by bytes rather than by a trie of label pairs keeps no object per label: for 25,000 series the trie was
+ * 130,000 nodes (9 MB) that every old-generation collection of the deliver Lambda had to mark.
  *
  * Label arrays must not be changed once encoded. Bounded: `trim`, called between requests, drops everything once
- * the arena and the trie hold more than `maxBytes`; within a request, ids stay valid.
+ * the arena and the index hold more than `maxBytes`; within a request, ids stay valid.
  */
 export class EncodedLabelSetCache {
-  private readonly trie = new LabelTrie<number>();
   private byIdentity = new WeakMap<readonly Label[], number>();
+  /** Entry ids by a hash of their bytes; a list only when hashes collide. */
+  private byHash = new Map<number, number | number[]>();
   private readonly arena = new ByteArena();
+  private readonly scratch = new ScratchBuffer();
 
   constructor(
     private readonly encoding: LabelSetEncoding,
@@ -36,13 +40,19 @@ export class EncodedLabelSetCache {
   get(labels: readonly Label[]): number {
     const known = this.byIdentity.get(labels);
     if (known !== undefined) return known;
-    const trie = this.trie;
-    let node = trie.root;
-    for (let i = 0; i < labels.length; i++) {
-      const { name, value } = labels[i]!;
-      node = trie.step(node, name, value);
+    const size = this.encoding.size(labels);
+    const bytes = this.scratch.view(size);
+    const w = new ProtoWriter(bytes, true);
+    this.encoding.write(labels, w);
+    w.finish();
+    const hash = hashBytes(bytes);
+    const found = this.byHash.get(hash);
+    let id = found === undefined ? undefined : typeof found === 'number' ? (this.holds(found, bytes) ? found : undefined) : found.find((c) => this.holds(c, bytes));
+    if (id === undefined) {
+      id = this.arena.add(size);
+      this.arena.view(id).set(bytes);
+      this.byHash.set(hash, found === undefined ? id : [...(typeof found === 'number' ? [found] : found), id]);
     }
-    const id = (node.payload ??= this.add(labels));
     this.byIdentity.set(labels, id);
     return id;
   }
@@ -59,22 +69,30 @@ export class EncodedLabelSetCache {
 
   /** Drops everything if the cache holds more than its bound. */
   trim(): void {
-    if (this.arena.used + this.trie.nodes * TRIE_NODE_BYTES > this.maxBytes) this.clear();
+    if (this.arena.used + this.byHash.size * INDEX_ENTRY_BYTES > this.maxBytes) this.clear();
   }
 
   /** Drops every entry. */
   clear(): void {
-    this.trie.clear();
+    this.byHash = new Map();
     this.byIdentity = new WeakMap();
     this.arena.clear();
   }
 
-  private add(labels: readonly Label[]): number {
-    const size = this.encoding.size(labels);
-    const id = this.arena.add(size);
-    const w = new ProtoWriter(this.arena.view(id), true);
-    this.encoding.write(labels, w);
-    w.finish();
-    return id;
+  private holds(id: number, bytes: Uint8Array): boolean {
+    if (this.arena.length(id) !== bytes.length) return false;
+    const kept = this.arena.view(id);
+    for (let i = 0; i < bytes.length; i++) if (kept[i] !== bytes[i]) return false;
+    return true;
   }
+}
+
+/** Rough heap cost of one entry of the hash index and of the identity map, for the bound. */
+const INDEX_ENTRY_BYTES = 64;
+
+/** FNV-1a, 32 bits. */
+function hashBytes(bytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
 }

@@ -1,6 +1,6 @@
 /**
- * A trie of label pairs, one level per label in name order, holding one payload per label set: the encoders
- * keep there what they made of a set (its bytes, its text) to reuse it when the set comes again, as Beam
+ * A trie of label pairs, one level per label in name order, holding one payload per label set: the text encoder
+ * keeps there what it made of a set (its text) to reuse it when the set comes again with fresh strings, as Beam
  * jobs push the same series every few seconds.
  *
  * Nearly every node sees one label name at its depth (labels are sorted, and the series of a job share their

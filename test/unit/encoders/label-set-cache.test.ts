@@ -29,18 +29,32 @@ function textCache(maxBytes: number) {
 const labels = (...pairs: [string, string][]): Label[] => pairs.map(([name, value]) => ({ name, value }));
 
 describe('encoded label-set cache', () => {
-  it('encodes a label set once and serves equal sets, as the same array or another, from the cache', () => {
+  it('encodes a label set once, serves the same array from the cache, and gives an equal array the same entry', () => {
     const { cache, encoded, bytesOf } = textCache(1 << 20);
     const set = labels(['__name__', 'up'], ['job', 'a']);
 
     const first = cache.get(set);
     const sameArray = cache.get(set);
+    const writesAfterSameArray = encoded.length;
     const equalArray = cache.get(labels(['__name__', 'up'], ['job', 'a']));
 
     assert.equal(bytesOf(first), '__name__=up,job=a');
     assert.equal(sameArray, first);
+    assert.equal(writesAfterSameArray, 1, 'the same array is found without encoding it');
     assert.equal(equalArray, first);
-    assert.deepEqual(encoded, ['__name__=up,job=a']);
+  });
+
+  it('does not grow with callers that build a fresh array for the same set every time', () => {
+    const { cache, encoded } = textCache(2_000);
+    const set = labels(['__name__', 'up'], ['job', 'a']);
+    cache.get(set);
+
+    for (let i = 0; i < 1_000; i++) cache.get(labels(['__name__', 'up'], ['job', 'a']));
+    cache.trim();
+    const writes = encoded.length;
+    cache.get(set);
+
+    assert.equal(encoded.length, writes, 'still cached after the trim: 1,000 equal sets took one entry, not 17 KB');
   });
 
   it('tells apart sets that differ in a value, a name, or length (a prefix of another)', () => {
@@ -88,7 +102,7 @@ describe('encoded label-set cache', () => {
 
     cache.get(set);
     cache.trim();
-    cache.get(labels(['__name__', 'up']));
+    cache.get(set);
 
     assert.equal(encoded.length, 1);
   });
