@@ -134,12 +134,12 @@ function encodeIntoScratch(req: WriteRequest): Uint8Array {
   }
   const values = total <= gatheredValues.length ? gatheredValues : new Float64Array(total);
   const timestamps = total <= gatheredTimestamps.length ? gatheredTimestamps : new Float64Array(total);
+  labelFieldsCache.idsOf(timeseries, labelIds);
   let bound = 0;
   let k = 0;
   for (let s = 0; s < timeseries.length; s++) {
     const series = timeseries[s]!;
-    const id = labelFieldsCache.get(series.labels);
-    labelIds[s] = id;
+    const id = labelIds[s]!;
     const count = sampleCount(series);
     counts[s] = count;
     bound += 6 + labelFieldsCache.length(id) + MAX_SAMPLE_FIELD_BYTES * count;

@@ -96,6 +96,38 @@ describe('encoded label-set cache', () => {
     assert.equal(encoded.length, 51, 'the first set was dropped with the rest and encoded again');
   });
 
+  it('gives the ids of a request\'s sets in order, also when a request starts like a remembered one and then differs', () => {
+    const { cache, bytesOf } = textCache(1 << 20);
+    const a = labels(['__name__', 'a']);
+    const b = labels(['__name__', 'b']);
+    const c = labels(['__name__', 'c']);
+    const texts = (sets: Label[][]) => {
+      const ids = new Int32Array(sets.length);
+      cache.idsOf(sets.map((l) => ({ labels: l })), ids);
+      return [...ids].map(bytesOf);
+    };
+
+    assert.deepEqual(texts([a, b, c]), ['__name__=a', '__name__=b', '__name__=c']);
+    assert.deepEqual(texts([a, b, c]), ['__name__=a', '__name__=b', '__name__=c']);
+    assert.deepEqual(texts([a, c, b]), ['__name__=a', '__name__=c', '__name__=b']);
+    assert.deepEqual(texts([a, c]), ['__name__=a', '__name__=c']);
+    assert.deepEqual(texts([]), []);
+  });
+
+  it('forgets remembered requests with everything else when a trim drops the cache', () => {
+    const { cache, encoded, bytesOf } = textCache(100);
+    const sets = Array.from({ length: 10 }, (_, i) => labels(['__name__', 'm'], ['i', String(i)]));
+    const request = sets.map((l) => ({ labels: l }));
+    const ids = new Int32Array(sets.length);
+    cache.idsOf(request, ids);
+    cache.trim();
+    cache.get(labels(['__name__', 'other']));
+    cache.idsOf(request, ids);
+
+    assert.equal(encoded.length, 21, 'every set encoded again after the trim');
+    assert.deepEqual([...ids].map(bytesOf), sets.map((_, i) => `__name__=m,i=${i}`));
+  });
+
   it('keeps everything at a trim while under its bound', () => {
     const { cache, encoded } = textCache(1 << 20);
     const set = labels(['__name__', 'up']);
