@@ -18,7 +18,7 @@ import { fixed, perSecond, times, type Row } from './report.ts';
 import type { BatchRecord } from '../lib/deliver/deliver.ts';
 import { deliverBatch, mergedSeries, PUSH_PERIOD_MS, SERIES_PER_PUSH } from './workload.ts';
 
-type ParentMessage = { type: 'run'; records: BatchRecord[] } | { type: 'exit' };
+type ParentMessage = { type: 'run'; event: string } | { type: 'exit' };
 type ChildMessage =
   | { type: 'ready' }
   | { type: 'result'; ms: number; cpuMs: number; failed: number; records: number }
@@ -64,9 +64,8 @@ class Child {
 
   constructor(bundle: string, env: NodeJS.ProcessEnv) {
     // Plain node, without this process' TypeScript loader: the child runs the built bundle as Lambda would, with
-    // the heap limits Lambda gives a function of the deployed size and --expose-gc, which Lambda passes too: the
-    // handler then collects the young generation as each batch starts (functions/deliver.ts), and the child calls
-    // gc() once, after its last batch. BENCH_CHILD_CPU_PROF=<dir> writes
+    // the heap limits Lambda gives a function of the deployed size. --expose-gc changes no collection by itself
+    // (Lambda passes it too); the child calls gc() once, after its last batch. BENCH_CHILD_CPU_PROF=<dir> writes
     // the child's CPU profile there; BENCH_CHILD_FLAGS='--trace-gc …' adds node flags and shows the child's stdout,
     // where V8 writes its traces.
     const profile = process.env.BENCH_CHILD_CPU_PROF;
@@ -102,6 +101,24 @@ class Child {
   kill(): void {
     if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill();
   }
+}
+
+/** The SQS event Lambda would hand the handler for these messages, as the JSON text its runtime receives. */
+export function sqsEventJson(records: readonly BatchRecord[]): string {
+  const now = Date.now();
+  return JSON.stringify({
+    Records: records.map(({ messageId, body }, i) => ({
+      messageId,
+      receiptHandle: `AQEB${messageId}${'x'.repeat(300)}`,
+      body,
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(now + i), SenderId: 'AROAEXAMPLE:ingest', ApproximateFirstReceiveTimestamp: String(now + i + 50) },
+      messageAttributes: {},
+      md5OfBody: '0123456789abcdef0123456789abcdef',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:beam-metrics',
+      awsRegion: 'us-east-1',
+    })),
+  });
 }
 
 /** The bodies the handler sends for this batch, encoded ahead of time. */
@@ -155,7 +172,7 @@ export async function deliverRows(bundle: string, options: DeliverOptions): Prom
     const handlerCpuMs: number[] = [];
     const limitMs: number[] = [];
     for (let r = 0; r < options.warmupRounds + options.rounds; r++) {
-      const result = await child.ask({ type: 'run', records: deliverBatch(jobs, pushes, startMs) });
+      const result = await child.ask({ type: 'run', event: sqsEventJson(deliverBatch(jobs, pushes, startMs)) });
       startMs += runSpanMs;
       if (result.type !== 'result') throw new Error(`bench: unexpected message from the deliver child: ${result.type}`);
       if (result.failed > 0) throw new Error(`bench: the deliver handler reported ${result.failed} of ${result.records} messages failed`);
