@@ -58,8 +58,11 @@ export function lambdaHeapFlags(memoryMb: number): string[] {
   return [`--max-semi-space-size=${Math.floor(newSpaceMb / 2)}`, `--max-old-space-size=${memoryMb - newSpaceMb}`];
 }
 
-class Child {
+/** One warm deliver "Lambda": the built bundle in its own `node`, run by bench/deliver-child.mjs. */
+export class DeliverChild {
   private pending: { resolve: (m: ChildMessage) => void; reject: (e: Error) => void } | undefined;
+  /** Messages that came while nobody waited (a second child's `ready`, while the first is awaited). */
+  private readonly inbox: ChildMessage[] = [];
   private readonly process: ChildProcess;
 
   constructor(bundle: string, env: NodeJS.ProcessEnv) {
@@ -76,7 +79,11 @@ class Child {
       serialization: 'advanced',
       stdio: ['ignore', flags.length > 0 ? 'inherit' : 'ignore', 'inherit', 'ipc'],
     });
-    this.process.on('message', (m: ChildMessage) => this.settle()?.resolve(m));
+    this.process.on('message', (m: ChildMessage) => {
+      const waiting = this.settle();
+      if (waiting) waiting.resolve(m);
+      else this.inbox.push(m);
+    });
     this.process.on('exit', (code, signal) => this.settle()?.reject(new Error(`bench: the deliver child exited (${code ?? signal}) before answering`)));
   }
 
@@ -87,6 +94,8 @@ class Child {
   }
 
   next(): Promise<ChildMessage> {
+    const queued = this.inbox.shift();
+    if (queued) return Promise.resolve(queued);
     return new Promise((resolve, reject) => (this.pending = { resolve, reject }));
   }
 
@@ -145,19 +154,24 @@ async function postAll(url: string, bodies: readonly Uint8Array[], concurrency: 
   return performance.now() - started;
 }
 
-/** `bundle`: the built deliver handler (dist/deliver/index.mjs). */
-export async function deliverRows(bundle: string, options: DeliverOptions): Promise<DeliverFigures> {
-  const { jobs, pushes } = options;
-  const vm = await startVictoriaMetrics();
-  const env: NodeJS.ProcessEnv = {
+/** The deliver child's environment: a function writing to `remoteWriteUrl`, with this process' request-size settings. */
+export function deliverEnv(remoteWriteUrl: string): NodeJS.ProcessEnv {
+  return {
     PATH: process.env.PATH ?? '',
-    REMOTE_WRITE_URL: vm.remoteWriteUrl,
+    REMOTE_WRITE_URL: remoteWriteUrl,
     AWS_REGION: 'us-east-1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     // Request-size settings pass through, to measure other defaults (`REMOTE_WRITE_MAX_SAMPLES=10000 npm run bench`).
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^REMOTE_WRITE_(MAX_SAMPLES|MAX_BYTES|CONCURRENCY)$/.test(k))),
   };
-  const child = new Child(bundle, env);
+}
+
+/** `bundle`: the built deliver handler (dist/deliver/index.mjs). */
+export async function deliverRows(bundle: string, options: DeliverOptions): Promise<DeliverFigures> {
+  const { jobs, pushes } = options;
+  const vm = await startVictoriaMetrics();
+  const env = deliverEnv(vm.remoteWriteUrl);
+  const child = new DeliverChild(bundle, env);
   const dispatcher = createDispatcher();
   try {
     const ready = await child.next();
