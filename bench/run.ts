@@ -104,7 +104,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       'The text row gives the encoder fresh label strings on every call (copies that share no string objects), as new pushes do.',
     'Method: encode, text and ingest are timed in CPU time of this process (other load on a shared machine is not counted); deliver and cold init in wall time. ' +
       'Cases of one row run interleaved, round by round, after warm-up, with a young-generation GC and one untimed call between cases; figures are medians over the rounds, ratios are taken between medians of the same run. ' +
-      'Deliver: the handler runs in its own process (a warm Lambda, started with the heap limits Lambda\'s Node.js runtime sets for the function\'s memory, handed each event as JSON text that it parses before the clock starts, as Lambda\'s runtime does) and alternates with the limit run, 5 warm-up batches then the median of 15; the limit posts the bodies the handler would send, pre-encoded, at the handler\'s concurrency over the same keep-alive pool type; every series is checked queryable afterwards.',
+      `Deliver: the handler runs in its own process (a warm Lambda, started with the heap limits Lambda's Node.js runtime sets for the function's memory, handed each event as JSON text that it parses before the clock starts, as Lambda's runtime does) and alternates with the limit run, ${o.deliver.warmupRounds} warm-up batches then the median of ${o.deliver.rounds}; the limit posts the bodies the handler would send, pre-encoded, at the handler's concurrency over the same keep-alive pool type; every series is checked queryable afterwards.`,
   ];
   if (ingest && deliver) {
     const cost = costRow({
