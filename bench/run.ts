@@ -64,6 +64,22 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   let deliver: DeliverFigures | undefined;
   let cold: Row[] = [];
 
+  // Deliver and cold init run the bundles Lambda would run, built afresh from this tree. They go first: the rows
+  // measured in this process leave it a large heap, whose collection by V8's background threads would otherwise
+  // share the two cores with the deliver child and VictoriaMetrics.
+  const bundles = o.groups.has('deliver') || o.groups.has('cold') ? (log('bench: building the bundles…'), await buildBundles()) : undefined;
+  if (bundles && o.groups.has('deliver')) {
+    log('bench: deliver → VictoriaMetrics…');
+    deliver = await deliverRows(bundles.deliver.file, o.deliver);
+    // Every batch, in order: the median hides how collections land on some batches and not others.
+    const each = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
+    log(`bench: deliver batches, ms: handler ${each(deliver.batches.handlerMs)} | its CPU ${each(deliver.batches.cpuMs)} | limit ${each(deliver.batches.limitMs)}`);
+  }
+  if (bundles && o.groups.has('cold')) {
+    log('bench: cold init…');
+    cold = await coldInitRows(bundles, o.coldRounds);
+  }
+
   if (o.groups.has('encode')) {
     for (const size of o.encodeSizes) {
       log(`bench: remote-write encode, ${size.jobs * 100 * size.pushes} samples…`);
@@ -80,20 +96,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     log('bench: ingest…');
     ingest = await ingestRow(o.ingest);
   }
-  // Deliver and cold init run the bundles Lambda would run, built afresh from this tree.
-  const bundles = o.groups.has('deliver') || o.groups.has('cold') ? (log('bench: building the bundles…'), await buildBundles()) : undefined;
-  if (bundles && o.groups.has('deliver')) {
-    log('bench: deliver → VictoriaMetrics…');
-    deliver = await deliverRows(bundles.deliver.file, o.deliver);
-    // Every batch, in order: the median hides how collections land on some batches and not others.
-    const each = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
-    log(`bench: deliver batches, ms: handler ${each(deliver.batches.handlerMs)} | its CPU ${each(deliver.batches.cpuMs)} | limit ${each(deliver.batches.limitMs)}`);
-  }
-  if (bundles && o.groups.has('cold')) {
-    log('bench: cold init…');
-    cold = await coldInitRows(bundles, o.coldRounds);
-  }
-
   const rows: Row[] = [...vsReference, ...vsFloor, ...(text ? [text] : []), ...(deliver ? [deliver.rows[0]!] : []), ...(ingest ? [ingest.row] : []), ...cold, ...(deliver ? [deliver.rows[1]!] : [])];
   const notes: string[] = [
     'Workload: Beam jobs of 100 series each (5 steps × 10 counters, 2 distributions as `_sum`/`_count`/`_min`/`_max`, 2 gauges), 9 labels per series ' +
