@@ -9,6 +9,7 @@ import { createSqsClient, sendMessages, type QueueMessage } from '../queue/sqs.t
 import { SYSTEM_CLOCK, type RetryClock } from '../transport/retry.ts';
 import { createSigV4Signer, type CredentialsProvider } from '../transport/sigv4.ts';
 import { deliverBatch, type BatchRecord, type DeliverDeps } from './deliver.ts';
+import { reserveOldGeneration } from './heap-reserve.ts';
 import { REMOTE_WRITE_V1, REMOTE_WRITE_V2, RemoteWriteSink } from './remote-write-sink.ts';
 import { PushgatewaySink } from './pushgateway-sink.ts';
 import { invocationLogFields, invocationLogLevel, selfMetricsEnabled, writeSelfMetrics } from './self-metrics.ts';
@@ -96,9 +97,12 @@ export function createDeliverRuntime(env: Env, deps: { sqs?: SQSClient; log?: Lo
         }
       : {}),
   };
+  let invocations = 0;
   return {
     config,
     async deliver(records, remainingMs = DEFAULT_BUDGET_MS) {
+      // From the second invocation on: the first may be a cold start, which should not pay for it.
+      if (invocations++ === 1) reserveOldGeneration(config.heapReserveMb);
       const margin = Math.min(config.timeMarginMs, remainingMs / 2);
       const deadlineMs = clock.now() + remainingMs - margin;
       const { failedMessageIds, summary } = await deliverBatch(records, deliverDeps, deadlineMs);

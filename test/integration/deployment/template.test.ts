@@ -22,7 +22,8 @@ const FOUR_DAYS = 4 * 24 * 3600;
 const FOURTEEN_DAYS = 14 * 24 * 3600;
 
 /** Variables Lambda sets itself or that only local runs use. */
-const NOT_DEPLOYED = new Set(['AWS_REGION', 'AWS_ENDPOINT_URL_SQS']);
+// Set by Lambda itself (region, memory) or only for local runs (the SQS endpoint).
+const NOT_DEPLOYED = new Set(['AWS_REGION', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_ENDPOINT_URL_SQS']);
 const SECRETS = ['INGEST_TOKEN', 'INGEST_HMAC_SECRET', 'REMOTE_WRITE_BEARER_TOKEN', 'REMOTE_WRITE_BASIC_AUTH_PASSWORD'];
 
 /** A network namespace can be made here (Linux, privileged): packaging then runs with no network at all. */
