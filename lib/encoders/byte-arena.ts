@@ -15,11 +15,7 @@ export class ByteArena {
 
   /** A new entry of `size` bytes, to be filled through `view(id)`; ids stay valid until `clear`. */
   add(size: number): number {
-    if (this.used + size > this.buf.length) {
-      const grown = allocBytes(Math.max(64 * 1024, this.buf.length * 2, this.used + size));
-      grown.set(this.buf.subarray(0, this.used));
-      this.buf = grown;
-    }
+    this.makeRoom(size);
     if (this.count === this.offsets.length) {
       const offsets = new Int32Array(this.count * 2);
       const lengths = new Int32Array(this.count * 2);
@@ -33,6 +29,35 @@ export class ByteArena {
     this.lengths[id] = size;
     this.used += size;
     return id;
+  }
+
+  /**
+   * The buffer, with at least `size` free bytes after the entries (from `used` on). Bytes written there can take
+   * an entry's with `copyWithin`, which makes no view per copy. Valid until the next `add` or `clear`.
+   */
+  room(size: number): Uint8Array {
+    this.makeRoom(size);
+    return this.buf;
+  }
+
+  /** The buffer `room` returns. */
+  get buffer(): Uint8Array {
+    return this.buf;
+  }
+
+  /** Copies entry `id` to `at` in the buffer `room` returned; returns the position after it. */
+  copyWithin(id: number, at: number): number {
+    const offset = this.offsets[id]!;
+    const end = offset + this.lengths[id]!;
+    this.buf.copyWithin(at, offset, end);
+    return at + end - offset;
+  }
+
+  private makeRoom(size: number): void {
+    if (this.used + size <= this.buf.length) return;
+    const grown = allocBytes(Math.max(64 * 1024, this.buf.length * 2, this.used + size));
+    grown.set(this.buf.subarray(0, this.used));
+    this.buf = grown;
   }
 
   length(id: number): number {

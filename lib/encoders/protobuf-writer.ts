@@ -113,13 +113,18 @@ export class ProtoWriter {
   /** Set when a pass that assumed ASCII met another char: the bytes are unusable, encode again exactly. */
   sawNonAscii = false;
 
-  /** `buf` has exactly the computed size, or an upper bound of it (then take the bytes with `written()`). */
+  /**
+   * `buf` has exactly the computed size, or an upper bound of it from `start` on (then take the bytes with
+   * `written()`).
+   */
   constructor(
     buf: Uint8Array,
     readonly exact: boolean,
+    private readonly start = 0,
   ) {
     this.buf = buf;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    this.pos = start;
   }
 
   /** One byte; used for field keys, which are all single-byte. */
@@ -235,7 +240,7 @@ export class ProtoWriter {
 
   /** The bytes written so far, as a view (for a buffer sized by an upper bound). */
   written(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
+    return this.buf.subarray(this.start, this.pos);
   }
 
   /** The encoded message; throws if the sizing and writing passes disagree. */

@@ -18,7 +18,6 @@ import { MAX_SAMPLE_FIELD_BYTES, METRIC_TYPE_NUMBER, writeSample } from './remot
 import { snappyCompress } from './snappy.ts';
 import {
   ProtoWriter,
-  ScratchBuffer,
   WIRE_LEN,
   WIRE_VARINT,
   fieldKey,
@@ -108,18 +107,16 @@ function writeMetadata(w: ProtoWriter, family: MetricFamily, size: number): void
 /** What a sample usually takes (+0 value or timestamp aside): key, length, 9 bytes of value, 7 of timestamp. */
 const TYPICAL_SAMPLE_FIELD_BYTES = 18;
 
-const protobufScratch = new ScratchBuffer();
-
 let gatheredValues = new Float64Array(4096);
 let gatheredTimestamps = new Float64Array(4096);
 /** Above this many samples, the gathering arrays are made for the request and not kept. */
 const GATHER_KEEP_MAX = 1 << 18;
 
 /**
- * Writes the request into the scratch buffer. A first pass only reads: each series' label bytes and its samples'
- * values and timestamps, gathered into flat arrays. Its loads do not depend on each other, so the CPU overlaps
- * their cache misses (the series, arrays and samples of a merged batch lie all over the heap); the write pass
- * then streams. Each series' length varint is reserved from a guess and settled after its samples.
+ * Writes the request into the label-set cache's room (`writer`), returning a view valid until the next request.
+ * A first pass only reads: each series' label bytes and its samples' values and timestamps, gathered into flat
+ * arrays. Its loads do not depend on each other, so the CPU overlaps their cache misses (the series, arrays and
+ * samples of a merged batch lie all over the heap); the write pass then streams. Each series' length varint is reserved from a guess and settled after its samples.
  */
 function encodeIntoScratch(req: WriteRequest): Uint8Array {
   const { timeseries, metadata } = req;
@@ -160,7 +157,7 @@ function encodeIntoScratch(req: WriteRequest): Uint8Array {
   const metadataSizes = metadata.map(metadataSize);
   for (const m of metadataSizes) bound += lenFieldSize(m);
 
-  const w = new ProtoWriter(protobufScratch.take(bound), true);
+  const w = labelFieldsCache.writer(bound);
   k = 0;
   for (let s = 0; s < timeseries.length; s++) {
     const id = labelIds[s]!;

@@ -128,6 +128,31 @@ describe('encoded label-set cache', () => {
     assert.deepEqual([...ids].map(bytesOf), sets.map((_, i) => `__name__=m,i=${i}`));
   });
 
+  it('writes a message that takes sets\' bytes in the room after them, or in a buffer of its own when it is huge', () => {
+    const { cache, bytesOf } = textCache(64 << 20);
+    const sets = Array.from({ length: 300 }, (_, i) => labels(['__name__', 'm'], ['i', String(i)]));
+    const ids = new Int32Array(sets.length);
+    cache.idsOf(sets.map((l) => ({ labels: l })), ids);
+    const message = (bound: number) => {
+      const w = cache.writer(bound);
+      for (const id of ids) {
+        cache.copyTo(id, w);
+        w.byte(0x3b);
+      }
+      return Buffer.from(w.written()).toString();
+    };
+    const expected = sets.map((_, i) => `__name__=m,i=${i};`).join('');
+
+    const inRoom = message(expected.length);
+    const again = message(expected.length);
+    const ownBuffer = message(8 << 20);
+
+    assert.equal(inRoom, expected);
+    assert.equal(again, expected, 'a second message overwrites the first in the room, not the sets');
+    assert.equal(ownBuffer, expected);
+    assert.deepEqual([...ids].map(bytesOf), sets.map((_, i) => `__name__=m,i=${i}`), 'the kept sets are untouched');
+  });
+
   it('keeps everything at a trim while under its bound', () => {
     const { cache, encoded } = textCache(1 << 20);
     const set = labels(['__name__', 'up']);
