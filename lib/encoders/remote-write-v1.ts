@@ -116,7 +116,8 @@ const GATHER_KEEP_MAX = 1 << 18;
  * Writes the request into the label-set cache's room (`writer`), returning a view valid until the next request.
  * A first pass only reads: each series' label bytes and its samples' values and timestamps, gathered into flat
  * arrays. Its loads do not depend on each other, so the CPU overlaps their cache misses (the series, arrays and
- * samples of a merged batch lie all over the heap); the write pass then streams. Each series' length varint is reserved from a guess and settled after its samples.
+ * samples of a merged batch lie all over the heap); the write pass then streams. Each series' length varint is
+ * reserved from a guess and settled after its samples.
  */
 function encodeIntoScratch(req: WriteRequest): Uint8Array {
   const { timeseries, metadata } = req;
