@@ -232,6 +232,11 @@ const MAX_KNOWN_LABEL_SETS = 50_000;
  */
 class KnownLabelSets {
   private contexts = new Map<string, Context>();
+  /**
+   * The context of a grouping-key object, with the static labels it was met with: the envelope parser shares one
+   * object for every envelope with the same header context, so most envelopes need no key string built.
+   */
+  private byGroup = new WeakMap<Labels, { statics: Labels; context: Context }>();
   private labelPool: LabelPool = new Map();
   // By hash rather than by a key string: a key of every label is as long as the set, and there are thousands.
   private byHash = new Map<number, SeriesEntry | SeriesEntry[]>();
@@ -245,9 +250,12 @@ class KnownLabelSets {
   private fresh: SeriesEntry[] = [];
 
   context(group: Labels, statics: Labels): Context {
+    const met = this.byGroup.get(group);
+    if (met !== undefined && met.statics === statics) return met.context;
     const key = pairsKey(group) + SEP + pairsKey(statics);
     let context = this.contexts.get(key);
     if (context === undefined) this.contexts.set(key, (context = newContext(group, statics, this.labelPool)));
+    this.byGroup.set(group, { statics, context });
     return context;
   }
 
@@ -313,6 +321,7 @@ class KnownLabelSets {
   trimBetweenBatches(): void {
     if (this.size <= MAX_KNOWN_LABEL_SETS) return;
     this.contexts = new Map();
+    this.byGroup = new WeakMap();
     this.labelPool = new Map();
     this.byHash = new Map();
     this.byId.length = 0;

@@ -302,6 +302,7 @@ export function parseEnvelope(body: string): Envelope {
 const V3_START = '{"v":3,';
 const METADATA_START = ',"families":[';
 const POINTS_START = ',"points":[';
+const CONTEXT_START = ',"group":';
 const TIMESTAMPS_KEY = '"timestamps":';
 
 /** The metadata sections of a version 3 body: families, label sets and names, as ingest writes them in a row. */
@@ -350,11 +351,55 @@ function metadataOf(text: string): Metadata | undefined {
   return metadata;
 }
 
+/** A header's grouping key, static labels and end flag: the same for every push of a job. */
+interface HeaderContext {
+  group: Labels;
+  labels: Labels;
+  jobEnded: boolean | undefined;
+}
+
+/**
+ * Header contexts met before, by their exact text, bounded as the metadata sections are. Envelopes with one text
+ * share its parsed objects, so deliver's merge finds its context for them by identity instead of by a key string
+ * built from their labels (lib/deliver/merge.ts).
+ */
+let knownContexts = new Map<string, HeaderContext>();
+let knownContextChars = 0;
+const MAX_CONTEXT_CHARS = 1024 * 1024;
+
+function contextOf(text: string): HeaderContext | undefined {
+  const known = knownContexts.get(text);
+  if (known !== undefined) return known;
+  let raw: unknown;
+  try {
+    raw = JSON.parse('{' + text.slice(1) + '}');
+  } catch {
+    return undefined;
+  }
+  if (!isPlainObject(raw)) return undefined;
+  for (const k in raw) if (k !== 'group' && k !== 'labels' && k !== 'jobEnded') return undefined;
+  let context: HeaderContext;
+  try {
+    context = { group: checkLabels(raw.group, '$.group'), labels: checkLabels(raw.labels, '$.labels'), jobEnded: raw.jobEnded === undefined ? undefined : raw.jobEnded === true };
+  } catch {
+    return undefined;
+  }
+  if (knownContextChars + text.length > MAX_CONTEXT_CHARS) {
+    knownContexts = new Map();
+    knownContextChars = 0;
+  }
+  knownContextChars += text.length;
+  // A copy, not the slice, which would keep the whole body alive.
+  knownContexts.set(JSON.parse(JSON.stringify(text)) as string, context);
+  return context;
+}
+
 /**
  * A version 3 body whose metadata section was met before: only the header and the points are parsed, and the
  * envelope shares the section's parsed families, label sets and names with the others that carry it — a third of
- * the bytes and most of the objects JSON.parse would make. Undefined when the body is not laid out as ingest writes
- * it; `parseWhole` then reads it, or says what is wrong.
+ * the bytes and most of the objects JSON.parse would make. The header's context (grouping key, static labels, end
+ * flag), which ingest writes last in the header, is shared the same way. Undefined when the body is not laid out as
+ * ingest writes it; `parseWhole` then reads it, or says what is wrong.
  */
 function parseSplit(body: string): Envelope | undefined {
   const from = body.indexOf(METADATA_START);
@@ -362,22 +407,29 @@ function parseSplit(body: string): Envelope | undefined {
   if (to === -1) return undefined;
   const metadata = metadataOf(body.slice(from, to));
   if (metadata === undefined) return undefined;
+  // The first `,"group":` is the header's own key: a string before it cannot hold an unescaped quote.
+  const at = body.indexOf(CONTEXT_START);
+  const context = at === -1 || at > from ? undefined : contextOf(body.slice(at, from));
+  if (context === undefined) return undefined;
   let raw: unknown;
   let points: unknown;
   try {
     // Points last and no timestamps (the usual case): the header and the points array are parsed apart, the
     // points from a slice of the body, so that no copy of it is made to join the two.
     if (body.endsWith(']}') && body.indexOf(TIMESTAMPS_KEY, to) === -1) {
-      raw = JSON.parse(body.slice(0, from) + '}');
+      raw = JSON.parse(body.slice(0, at) + '}');
       points = JSON.parse(body.slice(to + POINTS_START.length - 1, body.length - 1));
     } else {
-      raw = JSON.parse(body.slice(0, from) + body.slice(to));
+      raw = JSON.parse(body.slice(0, at) + body.slice(to));
       points = isPlainObject(raw) ? raw.points : undefined;
     }
   } catch {
     return undefined;
   }
-  if (!isPlainObject(raw) || 'families' in raw || 'labelSets' in raw || 'names' in raw) return undefined;
+  if (!isPlainObject(raw) || 'families' in raw || 'labelSets' in raw || 'names' in raw || 'group' in raw || 'labels' in raw || 'jobEnded' in raw) return undefined;
+  raw.group = context.group;
+  raw.labels = context.labels;
+  if (context.jobEnded !== undefined) raw.jobEnded = context.jobEnded;
   const envelope = headerOf(raw);
   envelope.families = metadata.families;
   envelope.labelSets = metadata.labelSets;

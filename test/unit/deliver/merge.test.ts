@@ -44,6 +44,19 @@ describe('mergeEnvelopes', () => {
     assert.deepEqual(samplesOf(series[0]!), [{ value: 1, timestampMs: 1000 }, { value: 2, timestampMs: 2000 }]);
   });
 
+  it('tells apart envelopes that share one grouping-key object but carry other static labels', () => {
+    const a = record(0, { labels: { team: 'a' } }, [{ name: 'm', labels: {}, value: 1 }]);
+    const b = record(1, { labels: { team: 'b' } }, [{ name: 'm', labels: {}, value: 2 }]);
+    b.envelope.group = a.envelope.group;
+    const c = record(2, { labels: { team: 'a' } }, [{ name: 'm', labels: {}, value: 3 }]);
+
+    const { series } = mergeEnvelopes([a, b, c]);
+
+    assert.deepEqual(series.map(names), ['__name__=m,job=j,team=a', '__name__=m,job=j,team=b']);
+    assert.equal(c.envelope.group, a.envelope.group, 'parsed envelopes of one header context share the group object');
+    assert.deepEqual(seriesOrigins(series[0]!), [0, 2]);
+  });
+
   it('keeps one sample per timestamp: an identical redelivery silently, a conflicting one counted as superseded', () => {
     const a = record(0, { receivedAt: 1000 }, [{ name: 'm', labels: {}, value: 1 }, { name: 'n', labels: {}, value: 1 }]);
     const again = record(1, { receivedAt: 1000 }, [{ name: 'm', labels: {}, value: 1 }, { name: 'n', labels: {}, value: 5 }]);

@@ -214,6 +214,32 @@ describe('buildEnvelopes / parseEnvelope', () => {
     assert.deepEqual(second.timestampsMs, [NaN, 1_763_633_701_000]);
   });
 
+  it('shares the grouping key and static labels of bodies whose header context is the same text', () => {
+    const input: Point[] = [{ name: 'beam_words_total', labels: { step: 'a' }, value: 1 }];
+    const parse = (h: EnvelopeHeader) => parseEnvelope(buildEnvelopes(h, families, input)[0]!);
+    const first = parse({ ...header, id: 'ctx-1' });
+    const second = parse({ ...header, id: 'ctx-2', receivedAt: header.receivedAt + 5_000 });
+    const otherJob = parse({ ...header, id: 'ctx-3', group: { job: 'other', env: 'prod' } });
+    const ended = parse({ ...header, id: 'ctx-4', jobEnded: true });
+    // A static label named like the header's key: only the header's own `,"group":` starts its context.
+    const tricky = parse({ ...header, id: 'ctx-5', labels: { a: '1', group: 'g', labels: 'l' } });
+
+    assert.equal(second.group, first.group);
+    assert.equal(second.labels, first.labels);
+    assert.equal(second.receivedAt, header.receivedAt + 5_000);
+    assert.notEqual(otherJob.group, first.group);
+    assert.deepEqual(otherJob.group, { job: 'other', env: 'prod' });
+    assert.equal(ended.jobEnded, true);
+    assert.equal(first.jobEnded, undefined);
+    assert.deepEqual([tricky.group, tricky.labels], [header.group, { a: '1', group: 'g', labels: 'l' }]);
+  });
+
+  it('names the path of a bad grouping key in a body laid out as ingest writes it', () => {
+    const body = buildEnvelopes({ ...header, id: 'ctx-bad' }, families, [{ name: 'beam_words_total', labels: {}, value: 1 }])[0]!;
+    const bad = body.replace('"group":{"job":"wordcount"', '"group":{"job":7');
+    assert.throws(() => parseEnvelope(bad), (e: unknown) => e instanceof MalformedEnvelopeError && e.path === '$.group.job');
+  });
+
   it('reads a body whose section was met before as a whole-body parse does, with and without own timestamps', () => {
     const input: Point[] = [
       { name: 'beam_words_total', labels: { step: 'a' }, value: 1 },
