@@ -74,7 +74,7 @@ export class EncodedLabelSetCache {
       let s = 0;
       while (s < n && series[s]!.labels === run.sets[s]) s++;
       if (s === n) {
-        out.set(run.ids.subarray(0, n));
+        out.set(run.ids);
         return;
       }
     }

@@ -80,9 +80,17 @@ function emitCopy(out: Uint8Array, op: number, offset: number, len: number): num
 /** Bytes equal at `a + n` and `b + n` from n = 4 on (the first four are known equal), up to `end` for `a`. */
 function matchLength(input: Uint8Array, view: DataView, a: number, b: number, end: number): number {
   let n = 4;
+  // Two words per turn: remote-write matches run for dozens of bytes, so the loop's own cost counts.
+  while (a + n + 8 <= end) {
+    let diff = view.getInt32(a + n, true) ^ view.getInt32(b + n, true);
+    // Little-endian: the lowest set bit of the XOR lies in the first differing byte.
+    if (diff !== 0) return n + ((31 - Math.clz32(diff & -diff)) >>> 3);
+    diff = view.getInt32(a + n + 4, true) ^ view.getInt32(b + n + 4, true);
+    if (diff !== 0) return n + 4 + ((31 - Math.clz32(diff & -diff)) >>> 3);
+    n += 8;
+  }
   while (a + n + 4 <= end) {
     const diff = view.getInt32(a + n, true) ^ view.getInt32(b + n, true);
-    // Little-endian: the lowest set bit of the XOR lies in the first differing byte.
     if (diff !== 0) return n + ((31 - Math.clz32(diff & -diff)) >>> 3);
     n += 4;
   }
