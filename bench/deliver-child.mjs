@@ -9,6 +9,9 @@
 // its next-invocation response before it calls the handler. Built from object literals instead, the event's records
 // came from allocation sites that V8 pretenures once they always survive a scavenge (`--trace-pretenuring`), so every
 // event went straight to the old generation; objects from JSON.parse have no such sites.
+//
+// Between batches the bench stops this process (SIGSTOP, then SIGCONT with the next event), as Lambda freezes a
+// function between invocations: V8's collector threads and tasks get no idle time to finish their work for free.
 
 import { pathToFileURL } from 'node:url';
 

@@ -100,15 +100,34 @@ export class DeliverChild {
   }
 
   async ask(m: ParentMessage): Promise<ChildMessage> {
+    this.thaw();
     const answer = this.next();
     this.process.send(m);
     const reply = await answer;
     if (reply.type === 'error') throw new Error(`bench: deliver child failed: ${reply.message}`);
+    // Lambda freezes an execution environment between invocations: no timers, tasks or collector threads run
+    // until the next event. Idle, this child would finish V8's marking and sweeping between batches for free.
+    if (reply.type === 'result') {
+      this.process.kill('SIGSTOP');
+      this.frozen = true;
+    }
     return reply;
   }
 
+  /** Stopped (SIGSTOP) since its last batch, as Lambda freezes a function between invocations. */
+  private frozen = false;
+
+  private thaw(): void {
+    if (!this.frozen) return;
+    this.process.kill('SIGCONT');
+    this.frozen = false;
+  }
+
   kill(): void {
-    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill();
+    if (this.process.exitCode === null && this.process.signalCode === null) {
+      this.thaw();
+      this.process.kill();
+    }
   }
 }
 
