@@ -24,7 +24,8 @@
 //   instance metadata) stay chunks that load only when the chain reaches them; on Lambda the environment provider
 //   answers first. The deployed SDK is therefore our lockfile's version, not the runtime's.
 // - undici's package entry loads fetch, WebSocket, caches, mocks and proxy agents (~520 KB); lib/transport/http.ts
-//   uses only `Agent` and `request(url, { dispatcher })`, so the bundle maps `undici` onto exactly those two. A new
+//   uses only `Agent` and its `dispatch`, so the bundle maps `undici` onto exactly that (`request()` and its
+//   stream-based response went when the attempt moved to `dispatch`: deliver 229.6 -> 222.6 KB). A new
 //   import from undici fails the build with "No matching export in slim-undici:undici"; add it to UNDICI_ENTRY.
 // - undici embeds llhttp twice (SIMD and plain WebAssembly, ~70 KB each) and uses the plain one only where SIMD is
 //   missing. V8 has SIMD on x86_64 and arm64 since Node 16.4, so on Lambda the plain copy is dead weight; it is
@@ -54,18 +55,8 @@ const BANNER = "import { createRequire as __createRequire } from 'node:module'; 
 
 const UNDICI_ENTRY = `
 import Agent from 'undici/lib/dispatcher/agent.js';
-import Dispatcher from 'undici/lib/dispatcher/dispatcher.js';
-import apiRequest from 'undici/lib/api/api-request.js';
-
-Dispatcher.prototype.request = apiRequest;
 
 export { Agent };
-
-/** undici's request(url, options) for the form lib/transport/http.ts uses: always with its own dispatcher. */
-export function request(url, options) {
-  const target = new URL(url);
-  return options.dispatcher.request({ ...options, origin: target.origin, path: target.pathname + target.search });
-}
 `;
 
 const NO_PLAIN_LLHTTP = `
