@@ -182,8 +182,9 @@ export function deliverEnv(remoteWriteUrl: string): NodeJS.ProcessEnv {
     // Lambda states the function's memory; the handler sizes its heap reserve from it.
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(ASSUMPTIONS.deliverMemoryMb),
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    // Request-size settings pass through, to measure other defaults (`REMOTE_WRITE_MAX_SAMPLES=10000 npm run bench`).
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^REMOTE_WRITE_(MAX_SAMPLES|MAX_BYTES|CONCURRENCY)$/.test(k))),
+    // Request-size and heap-reserve settings pass through, to measure other defaults
+    // (`REMOTE_WRITE_MAX_SAMPLES=10000 npm run bench`, `DELIVER_HEAP_RESERVE_MB=0 npm run bench`).
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(REMOTE_WRITE_(MAX_SAMPLES|MAX_BYTES|CONCURRENCY)|DELIVER_HEAP_RESERVE_MB)$/.test(k))),
   };
 }
 
