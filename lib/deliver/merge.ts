@@ -60,20 +60,19 @@ interface Context {
    */
   root: PointNode;
   /** The shape of the context's last envelope, and the series its points resolved to. */
-  layout: Layout | undefined;
+  shape: Shape | undefined;
 }
 
 /**
- * An envelope's label sets, names and each point's (name, set) indices, and the id of the series each point
+ * An envelope's label sets, names and layout (each point's name and set indices), and the id of the series each point
  * resolved to. A job pushes the same metrics in the same order every period, so its next envelope nearly always
- * has the same shape: comparing a few dozen strings and indices then replaces a trie walk per label set and a name
- * lookup per point.
+ * has the same shape — for envelopes parsed from one metadata section, the very same arrays: identity checks then
+ * replace a trie walk per label set and a name lookup per point.
  */
-interface Layout {
+interface Shape {
   labelSets: Labels[];
   names: string[];
-  /** `[name, set]` per point. */
-  indices: Int32Array;
+  layout: Int32Array;
   ids: Int32Array;
 }
 
@@ -143,7 +142,7 @@ function newContext(group: Labels, statics: Labels, pool: LabelPool): Context {
   const all: Labels = { ...statics, ...group };
   const base: Label[] = [];
   for (const n of Object.keys(all).sort()) if (all[n] !== '' && n !== '__name__') base.push(pooled(pool, n, all[n]!));
-  return { group, base, root: newPointNode(), layout: undefined };
+  return { group, base, root: newPointNode(), shape: undefined };
 }
 
 /** The trie node of a point's own labels: those the grouping key does not override, in name order. */
@@ -336,39 +335,36 @@ class KnownLabelSets {
 const known = new KnownLabelSets();
 let lastBatch = 0;
 
-/** The id of each point's series: from the context's last layout when the envelope has its shape, else resolved. */
+/** The id of each point's series: from the context's last shape when the envelope has it, else resolved. */
 function seriesIds(context: Context, envelope: Envelope): Int32Array {
-  const layout = context.layout;
-  if (layout !== undefined && sameShape(layout, envelope)) return layout.ids;
-  const { points, names, labelSets } = envelope;
-  const ids = new Int32Array(points.length / 3);
-  const indices = new Int32Array((2 * points.length) / 3);
+  const shape = context.shape;
+  if (shape !== undefined && sameShape(shape, envelope)) return shape.ids;
+  const { layout, names, labelSets } = envelope;
+  const ids = new Int32Array(layout.length / 2);
   // A label set is walked through the trie once per envelope, however many points it has; each point then only
   // looks its name up among the set's series.
   const setNodes = new Array<Map<string, SeriesEntry> | undefined>(labelSets.length);
-  for (let k = 0, i = 0; k < points.length; k += 3, i++) {
-    const set = points[k + 1] as number;
+  for (let i = 0; i < ids.length; i++) {
+    const set = layout[2 * i + 1]!;
     let byName = setNodes[set];
     if (byName === undefined) byName = setNodes[set] = labelsNode(context, labelSets[set]!).byName ??= new Map();
-    const name = names[points[k] as number]!;
+    const name = names[layout[2 * i]!]!;
     let entry = byName.get(name);
     if (entry === undefined) byName.set(name, (entry = known.entry(known.labels(context, name, labelSets[set]!))));
     ids[i] = entry.id;
-    indices[2 * i] = points[k] as number;
-    indices[2 * i + 1] = set;
   }
-  context.layout = { labelSets, names, indices, ids };
+  context.shape = { labelSets, names, layout, ids };
   return ids;
 }
 
-function sameShape(layout: Layout, envelope: Envelope): boolean {
-  const { points, names, labelSets } = envelope;
-  const { indices } = layout;
-  if (indices.length !== (2 * points.length) / 3 || layout.names.length !== names.length || layout.labelSets.length !== labelSets.length) return false;
-  // Envelopes that carry one metadata section share its arrays (lib/envelope), so these are mostly identity checks.
-  if (layout.names !== names) for (let i = 0; i < names.length; i++) if (layout.names[i] !== names[i]) return false;
-  if (layout.labelSets !== labelSets) for (let i = 0; i < labelSets.length; i++) if (!sameLabelSet(layout.labelSets[i]!, labelSets[i]!)) return false;
-  for (let i = 0, k = 0; k < points.length; i += 2, k += 3) if (indices[i] !== points[k] || indices[i + 1] !== points[k + 1]) return false;
+function sameShape(shape: Shape, envelope: Envelope): boolean {
+  const { layout, names, labelSets } = envelope;
+  // Envelopes that carry one metadata section share its arrays (lib/envelope), so this is mostly identity checks.
+  if (shape.layout === layout && shape.names === names && shape.labelSets === labelSets) return true;
+  if (shape.layout.length !== layout.length || shape.names.length !== names.length || shape.labelSets.length !== labelSets.length) return false;
+  if (shape.names !== names) for (let i = 0; i < names.length; i++) if (shape.names[i] !== names[i]) return false;
+  if (shape.labelSets !== labelSets) for (let i = 0; i < labelSets.length; i++) if (!sameLabelSet(shape.labelSets[i]!, labelSets[i]!)) return false;
+  if (shape.layout !== layout) for (let k = 0; k < layout.length; k++) if (shape.layout[k] !== layout[k]) return false;
   return true;
 }
 
@@ -387,7 +383,7 @@ function sameLabelSet(a: Labels, b: Labels): boolean {
  *
  * Points find their series without building their label set: by their envelope's context (grouping key and static
  * labels), then through a trie of their own labels, both kept across batches (KnownLabelSets) — or, when the
- * envelope is shaped like the context's last one, from that one's layout. The samples go into
+ * envelope is shaped like the context's last one, from that one's shape. The samples go into
  * columns, one row each, laid out series by series in label order: a first pass finds every point's series and
  * counts each series' samples, a second writes the rows. No object per sample, and a write request's samples are
  * consecutive rows.
@@ -445,12 +441,12 @@ export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
   p = 0;
   for (let e = 0; e < records.length; e++) {
     const { index, envelope } = records[e]!;
-    const { receivedAt, points, timestampsMs: own } = envelope;
-    for (let k = 0, i = 0; k < points.length; k += 3, i++) {
+    const { receivedAt, values: pointValues, timestampsMs: own } = envelope;
+    for (let i = 0; i < pointValues.length; i++) {
       const slot = pointSlots[p++]!;
       const r = next[slot]!;
       next[slot] = r + 1;
-      const value = points[k + 2]!;
+      const value = pointValues[i]!;
       values[r] = typeof value === 'number' ? value : fromEnvelopeValue(value);
       timestampsMs[r] = own === undefined || Number.isNaN(own[i]) ? receivedAt : own[i]!;
       origins[r] = index;

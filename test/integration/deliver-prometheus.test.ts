@@ -117,7 +117,7 @@ describe('deliver against a real Prometheus', () => {
     assert.equal(await valueAt(prometheus().url, 'sum(deliver_redelivered)', t), 7);
   });
 
-  test('version 1 and 2 envelopes queued before an upgrade still deliver, merged with version 3 ones of their series', async () => {
+  test('version 1 to 3 envelopes queued before an upgrade still deliver, merged with version 4 ones of their series', async () => {
     const { rt, lines } = runtime();
     const t = Date.now() - 40_000;
     const v1 = {
@@ -137,18 +137,31 @@ describe('deliver against a real Prometheus', () => {
         points: [['deliver_v1', 0, 3]],
       }),
     };
-    const v3 = message('m-v3', t, [{ name: 'deliver_v1', labels: { step: 'a' }, value: 2 }], [GAUGE('deliver_v1')]);
-    assert.equal(JSON.parse(v3.body).v, 3);
+    const v3 = {
+      messageId: 'm-v3',
+      body: JSON.stringify({
+        v: 3, id: 'req-v3', part: 0, parts: 1, source: 'text', receivedAt: t - 1_000, group: { job: 'deliver-test' }, labels: {},
+        families: [GAUGE('deliver_v1')],
+        labelSets: [['step', 'a'], ['step', 'b']],
+        names: ['deliver_v1'],
+        points: [0, 0, 5, 0, 1, 8],
+        timestamps: [1, t - 500],
+      }),
+    };
+    const v4 = message('m-v4', t, [{ name: 'deliver_v1', labels: { step: 'a' }, value: 2 }], [GAUGE('deliver_v1')]);
+    assert.equal(JSON.parse(v4.body).v, 4);
 
-    const { failed, stats } = await deliver(rt, lines, [v1, v2, v3]);
+    const { failed, stats } = await deliver(rt, lines, [v1, v2, v3, v4]);
 
     assert.deepEqual(failed, []);
-    assert.equal(stats.samplesWritten, 4);
+    assert.equal(stats.samplesWritten, 6);
     assert.deepEqual(await receiveAll(sqs().client, sqs().dlqUrl), []);
     assert.equal(await valueAt(prometheus().url, 'deliver_v1{step="a"}', t - 5_000), 1);
     assert.equal(await valueAt(prometheus().url, 'deliver_v1{step="a"}', t - 2_000), 3);
+    assert.equal(await valueAt(prometheus().url, 'deliver_v1{step="a"}', t - 1_000), 5);
     assert.equal(await valueAt(prometheus().url, 'deliver_v1{step="a"}', t), 2);
     assert.equal(await valueAt(prometheus().url, 'deliver_v1{step="b"}', t - 4_000), 7);
+    assert.equal(await valueAt(prometheus().url, 'deliver_v1{step="b"}', t - 500), 8);
   });
 
   test('one stale sample in a 2,000-series request is isolated: the 1,999 others are written', async () => {

@@ -19,7 +19,7 @@ function request(firstIndex: number, header: Partial<EnvelopeHeader>, points: Po
 
 /** A request of six points that ingest split into three parts. */
 function splitRequest(firstIndex: number, header: Partial<EnvelopeHeader>): DecodedRecord[] {
-  const parts = request(firstIndex, header, Array.from({ length: 6 }, (_, i) => point('m', i, { i: String(i) })), [], 262);
+  const parts = request(firstIndex, header, Array.from({ length: 6 }, (_, i) => point('m', i, { i: String(i) })), [], 274);
   assert.equal(parts.length, 3, 'the request must split into three parts for these tests');
   return parts;
 }

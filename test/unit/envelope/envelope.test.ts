@@ -25,7 +25,7 @@ describe('buildEnvelopes / parseEnvelope', () => {
     const [body, ...rest] = buildEnvelopes({ ...header, jobEnded: true }, families, input);
     assert.equal(rest.length, 0);
     const e = parseEnvelope(body!);
-    assert.equal(e.v, 3);
+    assert.equal(e.v, 4);
     assert.equal(e.id, 'req-1');
     assert.deepEqual([e.part, e.parts], [0, 1]);
     assert.equal(e.receivedAt, header.receivedAt);
@@ -84,7 +84,7 @@ describe('buildEnvelopes / parseEnvelope', () => {
           // The budget is exact but for what it reserves (see the test below): part and parts' digits, the
           // timestamps list when absent, one separator per non-empty list.
           const raw = JSON.parse(body) as Record<string, unknown[] | number>;
-          const lists = ['families', 'labelSets', 'names', 'points', 'timestamps'].map((k) => raw[k] as unknown[] | undefined);
+          const lists = ['families', 'labelSets', 'names', 'layout', 'values', 'timestamps'].map((k) => raw[k] as unknown[] | undefined);
           const reserved = 49 - String(raw.part).length - String(raw.parts).length + (raw.timestamps === undefined ? 16 : 0) + lists.filter((l) => l !== undefined && l.length > 0).length;
           assert.ok(Buffer.byteLength(body) + reserved <= maxBytes, `${Buffer.byteLength(body)} + ${reserved} > ${maxBytes}`);
           seen.push(...envelopePoints(parseEnvelope(body)));
@@ -112,7 +112,7 @@ describe('buildEnvelopes / parseEnvelope', () => {
         // Reserved: 20 digits each for part and parts ("0" and "1" used) on top of the 9 letters of the placeholders
         // the header is measured with, the timestamps list when absent, and one separator per non-empty list.
         const raw = JSON.parse(body) as Record<string, unknown[]>;
-        const lists = ['families', 'labelSets', 'names', 'points', 'timestamps'].filter((k) => (raw[k]?.length ?? 0) > 0);
+        const lists = ['families', 'labelSets', 'names', 'layout', 'values', 'timestamps'].filter((k) => (raw[k]?.length ?? 0) > 0);
         const exact = Buffer.byteLength(body) + 38 + 9 + (raw.timestamps === undefined ? 16 : 0) + lists.length;
         assert.equal(buildEnvelopes(header, families, input, exact)[0], body);
         assert.throws(() => buildEnvelopes(header, families, input, exact - 1), EnvelopeTooLargeError);
@@ -151,7 +151,8 @@ describe('buildEnvelopes / parseEnvelope', () => {
     const [body] = buildEnvelopes(header, [], input);
     const raw = JSON.parse(body!);
     assert.deepEqual(raw.names, ['a_total', 'g']);
-    assert.deepEqual(raw.points, [0, 0, 1, 0, 1, 2, 1, 0, 0.5]);
+    assert.deepEqual(raw.layout, [0, 0, 0, 1, 1, 0]);
+    assert.deepEqual(raw.values, [1, 2, 0.5]);
     assert.deepEqual(raw.timestamps, [2, header.receivedAt - 1500]);
     assert.deepEqual(parseEnvelope(body!).timestampsMs, [NaN, NaN, header.receivedAt - 1500]);
     assert.equal('timestamps' in JSON.parse(buildEnvelopes(header, [], input.slice(0, 2))[0]!), false);
@@ -164,9 +165,9 @@ describe('buildEnvelopes / parseEnvelope', () => {
     const seen: EnvelopePoint[] = [];
     for (const body of bodies) {
       assert.ok(Buffer.byteLength(body) <= 4 * 1024);
-      const raw = JSON.parse(body) as { labelSets: string[][]; points: number[] };
+      const raw = JSON.parse(body) as { labelSets: string[][]; layout: number[] };
       assert.equal(raw.labelSets.length, 3);
-      assert.deepEqual([...new Set(raw.points.filter((_, k) => k % 3 === 1))].sort(), [0, 1, 2]);
+      assert.deepEqual([...new Set(raw.layout.filter((_, k) => k % 2 === 1))].sort(), [0, 1, 2]);
       seen.push(...envelopePoints(parseEnvelope(body)));
     }
     assert.deepEqual(seen, input);
@@ -252,8 +253,8 @@ describe('buildEnvelopes / parseEnvelope', () => {
       assert.deepEqual(parseEnvelope(body), wholeParse(body));
       assert.deepEqual(envelopePoints(parseEnvelope(body)), points);
     }
-    const bad = buildEnvelopes({ ...header, id: 'req-4' }, families, input)[0]!.replace(/"points":\[0,/, '"points":[7,');
-    assert.throws(() => parseEnvelope(bad), (e: unknown) => e instanceof MalformedEnvelopeError && e.path === '$.points[0]');
+    const bad = buildEnvelopes({ ...header, id: 'req-4' }, families, input)[0]!.replace(/"values":\[1,/, '"values":["one",');
+    assert.throws(() => parseEnvelope(bad), (e: unknown) => e instanceof MalformedEnvelopeError && e.path === '$.values[0]');
   });
 
   it('reads a version 3 body with its keys in another order as the same envelope', () => {
@@ -276,7 +277,8 @@ describe('buildEnvelopes / parseEnvelope', () => {
   });
 
   it('yields one envelope without points for an empty conversion (ingest then sends nothing)', () => {
-    assert.deepEqual(parseEnvelope(buildEnvelopes(header, families, [])[0]!).points, []);
+    const e = parseEnvelope(buildEnvelopes(header, families, [])[0]!);
+    assert.deepEqual([e.values, [...e.layout]], [[], []]);
   });
 });
 
@@ -312,6 +314,23 @@ const v2Body = JSON.stringify({
   points: [['beam_words_total', 0, 3], ['beam_words_total', 1, 4], ['beam_gauge', 0, 'NaN', 1_763_633_701_980]],
 });
 
+/** A version 3 body, as ingest wrote them before version 4: the indices inside the points. */
+const v3Body = JSON.stringify({
+  v: 3,
+  id: 'req-v3',
+  part: 0,
+  parts: 1,
+  source: 'beam-java',
+  receivedAt: 1_763_633_700_000,
+  group: { job: 'wordcount' },
+  labels: {},
+  families: [{ name: 'beam_words_total', type: 'counter' }],
+  labelSets: [['namespace', 'ns', 'step', 'a'], ['namespace', 'ns', 'step', 'b']],
+  names: ['beam_words_total', 'beam_gauge'],
+  points: [0, 0, 3, 0, 1, 4, 1, 0, 'NaN'],
+  timestamps: [2, 1_763_633_701_980],
+});
+
 describe('parseEnvelope reads the bodies of earlier versions', () => {
   it('returns a version 1 body\'s header and points as they were written', () => {
     const e = parseEnvelope(v1Body);
@@ -336,12 +355,22 @@ describe('parseEnvelope reads the bodies of earlier versions', () => {
     assert.deepEqual(e.names, ['beam_words_total', 'beam_gauge']);
   });
 
-  it('reads the same points from version 1 and 2 bodies as from the version 3 body of the same request', () => {
-    for (const body of [v1Body, v2Body]) {
+  it('returns a version 3 body\'s points as they were written, with their own timestamps', () => {
+    const e = parseEnvelope(v3Body);
+    assert.equal(e.v, 3);
+    assert.deepEqual(envelopePoints(e), [
+      { name: 'beam_words_total', labels: { namespace: 'ns', step: 'a' }, value: 3 },
+      { name: 'beam_words_total', labels: { namespace: 'ns', step: 'b' }, value: 4 },
+      { name: 'beam_gauge', labels: { namespace: 'ns', step: 'a' }, value: 'NaN', timestampMs: 1_763_633_701_980 },
+    ]);
+  });
+
+  it('reads the same points from version 1, 2 and 3 bodies as from the version 4 body of the same request', () => {
+    for (const body of [v1Body, v2Body, v3Body]) {
       const old = parseEnvelope(body);
       const points = envelopePoints(old);
       const current = parseEnvelope(buildEnvelopes(old, old.families, points.map((p) => ({ ...p, value: fromEnvelopeValue(p.value) })))[0]!);
-      assert.equal(current.v, 3);
+      assert.equal(current.v, 4);
       assert.deepEqual(envelopePoints(current), points);
     }
   });
@@ -351,20 +380,28 @@ describe('parseEnvelope rejects what is not an envelope', () => {
   const good = JSON.parse(buildEnvelopes(header, [], [{ name: 'x', labels: { a: 'b' }, value: 1 }])[0]!);
   const goodV1 = JSON.parse(v1Body);
   const goodV2 = JSON.parse(v2Body);
+  const goodV3 = JSON.parse(v3Body);
   const cases: Array<[string, string, string]> = [
     ['not JSON', '{', '$'],
     ['an array', '[]', '$'],
-    ['another version', JSON.stringify({ ...good, v: 4 }), '$.v'],
+    ['another version', JSON.stringify({ ...good, v: 5 }), '$.v'],
     ['a missing id', JSON.stringify({ ...good, id: undefined }), '$.id'],
     ['a label that is not a string', JSON.stringify({ ...good, group: { job: 1 } }), '$.group.job'],
-    ['a bad value', JSON.stringify({ ...good, points: [0, 0, 'one'] }), '$.points[2]'],
-    ['points that are not triples', JSON.stringify({ ...good, points: [0, 0, 1, 0] }), '$.points'],
-    ['a point given as an object', JSON.stringify({ ...good, points: [{ name: 'x' }, 0, 1] }), '$.points[0]'],
-    ['a name index out of range', JSON.stringify({ ...good, points: [1, 0, 1] }), '$.points[0]'],
-    ['a fractional name index', JSON.stringify({ ...good, points: [0.5, 0, 1] }), '$.points[0]'],
-    ['a label set index out of range', JSON.stringify({ ...good, points: [0, 1, 1] }), '$.points[1]'],
-    ['a negative label set index', JSON.stringify({ ...good, points: [0, -1, 1] }), '$.points[1]'],
-    ['a label set index that is a string', JSON.stringify({ ...good, points: [0, '0', 1] }), '$.points[1]'],
+    ['a bad value', JSON.stringify({ ...good, values: ['one'] }), '$.values[0]'],
+    ['values that are not an array', JSON.stringify({ ...good, values: 1 }), '$.values'],
+    ['fewer values than the layout has points', JSON.stringify({ ...good, values: [] }), '$.values'],
+    ['a layout that is not pairs', JSON.stringify({ ...good, layout: [0, 0, 0] }), '$.layout'],
+    ['a point given as an object', JSON.stringify({ ...good, layout: [{ name: 'x' }, 0] }), '$.layout[0]'],
+    ['a name index out of range', JSON.stringify({ ...good, layout: [1, 0] }), '$.layout[0]'],
+    ['a fractional name index', JSON.stringify({ ...good, layout: [0.5, 0] }), '$.layout[0]'],
+    ['a label set index out of range', JSON.stringify({ ...good, layout: [0, 1] }), '$.layout[1]'],
+    ['a negative label set index', JSON.stringify({ ...good, layout: [0, -1] }), '$.layout[1]'],
+    ['a label set index that is a string', JSON.stringify({ ...good, layout: [0, '0'] }), '$.layout[1]'],
+    ['a version 3 bad value', JSON.stringify({ ...goodV3, points: [0, 0, 'one'] }), '$.points[2]'],
+    ['version 3 points that are not triples', JSON.stringify({ ...goodV3, points: [0, 0, 1, 0] }), '$.points'],
+    ['a version 3 name index out of range', JSON.stringify({ ...goodV3, points: [2, 0, 1] }), '$.points[0]'],
+    ['a version 3 label set index that is a string', JSON.stringify({ ...goodV3, points: [0, '0', 1] }), '$.points[1]'],
+    ['a version 3 timestamp of a point that is not there', JSON.stringify({ ...goodV3, timestamps: [3, 1_763_633_700_000] }), '$.timestamps[0]'],
     ['a name that is not a string', JSON.stringify({ ...good, names: [1] }), '$.names[0]'],
     ['missing names', JSON.stringify({ ...good, names: undefined }), '$.names'],
     ['a fractional timestamp', JSON.stringify({ ...good, timestamps: [0, 1.5] }), '$.timestamps[1]'],

@@ -218,7 +218,7 @@ describe('credentials never reach a log line or a reply', () => {
 });
 
 describe('no destination is ever taken from a payload', () => {
-  const ENVELOPE_KEYS = ['families', 'group', 'id', 'labelSets', 'labels', 'names', 'part', 'parts', 'points', 'receivedAt', 'source', 'v'];
+  const ENVELOPE_KEYS = ['families', 'group', 'id', 'labelSets', 'labels', 'layout', 'names', 'part', 'parts', 'receivedAt', 'source', 'v', 'values'];
   const envelopes = (path: string, body: string, contentType = 'application/json'): Envelope[] => {
     const options = loadIngestConfig({ QUEUE_URL, STATIC_LABELS: 'env=prod' }).options;
     const accepted = acceptHttpRequest({ method: 'POST', path, headers: { 'content-type': contentType }, query: {}, body: Buffer.from(body) }, options, NOW, 'dest');
@@ -257,10 +257,10 @@ describe('no destination is ever taken from a payload', () => {
   it('a label named like a destination stays a label value on its series', () => {
     const [envelope] = envelopes('/metrics/job/wordcount', 'm{url="http://evil.example",remote_write_url="http://evil.example"} 1\n', 'text/plain');
     assert.deepEqual(envelopePoints(envelope!)[0]!.labels, { url: 'http://evil.example', remote_write_url: 'http://evil.example' });
-    const { points, labelSets, ...rest } = envelope!;
+    const { values, layout, labelSets, ...rest } = envelope!;
     assert.ok(!JSON.stringify(rest).includes('evil'));
     assert.equal(pointCount(envelope!), 1);
-    assert.equal(points.length, 3);
+    assert.deepEqual([values.length, layout.length], [1, 2]);
   });
 
   it('a grouping key shaped like a URL stays under the configured Pushgateway origin', () => {

@@ -180,7 +180,8 @@ describe('RemoteWriteSink with SigV4', () => {
       families: [{ name: 'beam_elements_total', type: 'counter', help: 'Elements read' }],
       labelSets: [{ namespace: 'io', step: 'Read' }],
       names: ['beam_elements_total'],
-      points: [0, 0, 42],
+      layout: Int32Array.of(0, 0),
+      values: [42],
     },
   };
   const instantClock: RetryClock = { now: Date.now, sleep: async () => {}, random: () => 0 };
