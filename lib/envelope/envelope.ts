@@ -249,8 +249,9 @@ export function buildEnvelopes(
     (part, i) =>
       head.replace('PART', String(i)).replace('PARTS', String(parts.length)) +
       `,"families":[${part.families.join(',')}],"labelSets":[${part.sets.join(',')}],"names":[${part.names.join(',')}]` +
-      `,"layout":[${part.layout.join(',')}],"values":[${part.values.join(',')}]` +
-      `${part.timestamps.length > 0 ? `,"timestamps":[${part.timestamps.join(',')}]` : ''}}`,
+      `,"layout":[${part.layout.join(',')}]${part.timestamps.length > 0 ? `,"timestamps":[${part.timestamps.join(',')}]` : ''}` +
+      // Values last: a reader takes them from where the section before them ends to the body's end (parseSplit).
+      `,"values":[${part.values.join(',')}]}`,
   );
 }
 
@@ -318,7 +319,7 @@ const V4_START = '{"v":4,';
 const METADATA_START = ',"families":[';
 const VALUES_START = ',"values":[';
 const CONTEXT_START = ',"group":';
-const TIMESTAMPS_KEY = '"timestamps":';
+const TIMESTAMPS_START = ',"timestamps":[';
 
 /** The metadata section of a version 4 body: families, label sets, names and layout, as ingest writes them in a row. */
 interface Metadata {
@@ -419,12 +420,24 @@ function contextOf(text: string): HeaderContext | undefined {
  * static labels, end flag), which ingest writes last in the header, is shared the same way. Undefined when the body
  * is not laid out as ingest writes it; `parseWhole` then reads it, or says what is wrong.
  */
+/** The length of the last metadata section read (`parseSplit`). */
+let lastSectionChars = 0;
+
 function parseSplit(body: string): Envelope | undefined {
   const from = body.indexOf(METADATA_START);
-  const to = from === -1 ? -1 : body.indexOf(VALUES_START, from);
+  if (from === -1) return undefined;
+  // The section's end: where the last body's ended, which in a batch of one pipeline's pushes is nearly always
+  // right (a key cannot start inside a string, whose quotes are escaped), else found by a search of the kilobytes.
+  let to = from + lastSectionChars;
+  if (!body.startsWith(VALUES_START, to) && !body.startsWith(TIMESTAMPS_START, to)) {
+    to = body.indexOf(VALUES_START, from);
+    const stamps = to === -1 ? -1 : body.lastIndexOf(TIMESTAMPS_START, to);
+    if (stamps > from) to = stamps;
+  }
   if (to === -1) return undefined;
   const metadata = metadataOf(body.slice(from, to));
   if (metadata === undefined) return undefined;
+  lastSectionChars = to - from;
   // The first `,"group":` is the header's own key: a string before it cannot hold an unescaped quote.
   const at = body.indexOf(CONTEXT_START);
   const context = at === -1 || at > from ? undefined : contextOf(body.slice(at, from));
@@ -432,9 +445,9 @@ function parseSplit(body: string): Envelope | undefined {
   let raw: unknown;
   let values: unknown;
   try {
-    // Values last and no timestamps (the usual case): the header and the values are parsed apart, the values from
-    // a slice of the body, so that no copy of it is made to join the two.
-    if (body.endsWith(']}') && body.indexOf(TIMESTAMPS_KEY, to) === -1) {
+    // No timestamps (the usual case): the header and the values are parsed apart, the values from a slice of the
+    // body, so that no copy of it is made to join the two.
+    if (body.startsWith(VALUES_START, to) && body.endsWith(']}')) {
       raw = JSON.parse(body.slice(0, at) + '}');
       values = JSON.parse(body.slice(to + VALUES_START.length - 1, body.length - 1));
     } else {

@@ -257,6 +257,20 @@ describe('buildEnvelopes / parseEnvelope', () => {
     assert.throws(() => parseEnvelope(bad), (e: unknown) => e instanceof MalformedEnvelopeError && e.path === '$.values[0]');
   });
 
+  it('finds where each body\'s section ends, whether or not it is as long as the last one read', () => {
+    const wholeParse = (body: string) => parseEnvelope(JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(body) as object).reverse())));
+    const short = buildEnvelopes({ ...header, id: 'len-1' }, families, [{ name: 'beam_words_total', labels: { step: 'a' }, value: 1 }])[0]!;
+    const long = buildEnvelopes({ ...header, id: 'len-2' }, families, [
+      { name: 'beam_words_total', labels: { step: 'a' }, value: 2 },
+      { name: 'beam_words_total', labels: { step: 'a-much-longer-step-name' }, value: NaN },
+      { name: 'beam_gauge', labels: { step: 'b' }, value: 3, timestampMs: 1_763_633_701_000 },
+    ])[0]!;
+    const stamped = buildEnvelopes({ ...header, id: 'len-3' }, families, [{ name: 'beam_words_total', labels: { step: 'a' }, value: 4, timestampMs: 1_763_633_702_000 }])[0]!;
+
+    for (const body of [short, long, short, stamped, long, stamped]) assert.deepEqual(parseEnvelope(body), wholeParse(body));
+    assert.deepEqual(envelopePoints(parseEnvelope(stamped)), [{ name: 'beam_words_total', labels: { step: 'a' }, value: 4, timestampMs: 1_763_633_702_000 }]);
+  });
+
   it('reads a version 3 body with its keys in another order as the same envelope', () => {
     const input: Point[] = [{ name: 'beam_words_total', labels: { step: 'a' }, value: 1, timestampMs: 1_763_633_701_000 }];
     const body = buildEnvelopes({ ...header, jobEnded: true }, families, input)[0]!;
