@@ -380,7 +380,8 @@ interface HeaderContext {
 /**
  * Header contexts met before, by their exact text, bounded as the metadata sections are. Envelopes with one text
  * share its parsed objects, so deliver's merge finds its context for them by identity instead of by a key string
- * built from their labels (lib/deliver/merge.ts).
+ * built from their labels (lib/deliver/merge.ts). Unlike the sections, found by hash: a batch holds hundreds of
+ * contexts of one length (one per job), where a lookup by length would compare each (parse 5 -> 10 ms per batch).
  */
 let knownContexts = new Map<string, HeaderContext>();
 let knownContextChars = 0;
