@@ -330,44 +330,71 @@ interface Metadata {
 }
 
 /**
- * Metadata sections met before, by their exact text (grouped by length, so a lookup compares strings instead of
- * hashing kilobytes). Every push of a pipeline carries the same families, label sets, names and layout — the job and
- * the values are elsewhere — so a batch of 1,000 envelopes holds a handful of distinct sections. Bounded: dropped whole
- * past MAX_METADATA_CHARS.
+ * What sections of bodies parsed to, by their exact text, in buckets (`bucketOf`): the text itself, hashed, or
+ * its length, where a lookup compares the few strings of one length instead of hashing one of kilobytes. Bounded:
+ * dropped whole past `maxChars`.
  */
-let knownMetadata = new Map<number, Array<{ text: string; metadata: Metadata }>>();
-let knownMetadataChars = 0;
-const MAX_METADATA_CHARS = 4 * 1024 * 1024;
+class TextCache<T> {
+  private buckets = new Map<string | number, Array<{ text: string; value: T }>>();
+  private chars = 0;
 
-function metadataOf(text: string): Metadata | undefined {
-  const sameLength = knownMetadata.get(text.length);
-  if (sameLength !== undefined) for (const known of sameLength) if (known.text === text) return known.metadata;
-  // Read and checked once; a section that does not parse or check is left to the whole-body path and its error.
-  let raw: unknown;
+  constructor(
+    private readonly bucketOf: (text: string) => string | number,
+    private readonly maxChars: number,
+  ) {}
+
+  get(text: string): T | undefined {
+    const bucket = this.buckets.get(this.bucketOf(text));
+    if (bucket !== undefined) for (const known of bucket) if (known.text === text) return known.value;
+    return undefined;
+  }
+
+  add(text: string, value: T): T {
+    if (this.chars + text.length > this.maxChars) {
+      this.buckets = new Map();
+      this.chars = 0;
+    }
+    this.chars += text.length;
+    // `text` is a slice of the body, which V8 keeps alive whole for it (a 250 KB body for a 2 KB section): keep a copy.
+    const own = JSON.parse(JSON.stringify(text)) as string;
+    const key = this.bucketOf(own);
+    const bucket = this.buckets.get(key);
+    if (bucket === undefined) this.buckets.set(key, [{ text: own, value }]);
+    else bucket.push({ text: own, value });
+    return value;
+  }
+}
+
+/** A section of a body (`,"key":…,"key":…`) parsed as an object, or undefined when it is not one. */
+function sectionObject(text: string): Record<string, unknown> | undefined {
   try {
-    raw = JSON.parse('{' + text.slice(1) + '}');
+    const raw: unknown = JSON.parse('{' + text.slice(1) + '}');
+    return isPlainObject(raw) ? raw : undefined;
   } catch {
     return undefined;
   }
-  if (!isPlainObject(raw) || Object.keys(raw).length !== 4) return undefined;
-  let metadata: Metadata;
+}
+
+/**
+ * Metadata sections met before, by length. Every push of a pipeline carries the same families, label sets, names
+ * and layout — the job and the values are elsewhere — so a batch of 1,000 envelopes holds a handful of distinct
+ * sections.
+ */
+const knownMetadata = new TextCache<Metadata>((text) => text.length, 4 * 1024 * 1024);
+
+function metadataOf(text: string): Metadata | undefined {
+  const known = knownMetadata.get(text);
+  if (known !== undefined) return known;
+  // Read and checked once; a section that does not parse or check is left to the whole-body path and its error.
+  const raw = sectionObject(text);
+  if (raw === undefined || Object.keys(raw).length !== 4) return undefined;
   try {
     const labelSets = labelSetsOf(raw.labelSets);
     const names = checkNames(raw.names);
-    metadata = { families: checkFamilies(raw.families), labelSets, names, layout: checkLayout(raw.layout, names.length, labelSets.length) };
+    return knownMetadata.add(text, { families: checkFamilies(raw.families), labelSets, names, layout: checkLayout(raw.layout, names.length, labelSets.length) });
   } catch {
     return undefined;
   }
-  if (knownMetadataChars + text.length > MAX_METADATA_CHARS) {
-    knownMetadata = new Map();
-    knownMetadataChars = 0;
-  }
-  knownMetadataChars += text.length;
-  let list = knownMetadata.get(text.length);
-  if (list === undefined) knownMetadata.set(text.length, (list = []));
-  // `text` is a slice of the body, which V8 keeps alive whole for it (a 250 KB body for a 2 KB section): keep a copy.
-  list.push({ text: JSON.parse(JSON.stringify(text)) as string, metadata });
-  return metadata;
 }
 
 /** A header's grouping key, static labels and end flag: the same for every push of a job. */
@@ -378,41 +405,28 @@ interface HeaderContext {
 }
 
 /**
- * Header contexts met before, by their exact text, bounded as the metadata sections are. Envelopes with one text
- * share its parsed objects, so deliver's merge finds its context for them by identity instead of by a key string
- * built from their labels (lib/deliver/merge.ts). Unlike the sections, found by hash: a batch holds hundreds of
- * contexts of one length (one per job), where a lookup by length would compare each (parse 5 -> 10 ms per batch).
+ * Header contexts met before. Envelopes with one text share its parsed objects, so deliver's merge finds their
+ * context by identity instead of by a key string built from their labels (lib/deliver/merge.ts). Found by hash, not
+ * by length as the sections are: a batch holds hundreds of contexts of one length (one per job), and a lookup by
+ * length compared each (parse 5 -> 10 ms per batch).
  */
-let knownContexts = new Map<string, HeaderContext>();
-let knownContextChars = 0;
-const MAX_CONTEXT_CHARS = 1024 * 1024;
+const knownContexts = new TextCache<HeaderContext>((text) => text, 1024 * 1024);
 
 function contextOf(text: string): HeaderContext | undefined {
   const known = knownContexts.get(text);
   if (known !== undefined) return known;
-  let raw: unknown;
-  try {
-    raw = JSON.parse('{' + text.slice(1) + '}');
-  } catch {
-    return undefined;
-  }
-  if (!isPlainObject(raw)) return undefined;
+  const raw = sectionObject(text);
+  if (raw === undefined) return undefined;
   for (const k in raw) if (k !== 'group' && k !== 'labels' && k !== 'jobEnded') return undefined;
-  let context: HeaderContext;
   try {
-    context = { group: checkLabels(raw.group, '$.group'), labels: checkLabels(raw.labels, '$.labels'), jobEnded: raw.jobEnded === undefined ? undefined : raw.jobEnded === true };
+    return knownContexts.add(text, { group: checkLabels(raw.group, '$.group'), labels: checkLabels(raw.labels, '$.labels'), jobEnded: raw.jobEnded === undefined ? undefined : raw.jobEnded === true });
   } catch {
     return undefined;
   }
-  if (knownContextChars + text.length > MAX_CONTEXT_CHARS) {
-    knownContexts = new Map();
-    knownContextChars = 0;
-  }
-  knownContextChars += text.length;
-  // A copy, not the slice, which would keep the whole body alive.
-  knownContexts.set(JSON.parse(JSON.stringify(text)) as string, context);
-  return context;
 }
+
+/** The length of the last metadata section read (`parseSplit`). */
+let lastSectionChars = 0;
 
 /**
  * A version 4 body whose metadata section was met before: only the header and the values are parsed, and the
@@ -421,9 +435,6 @@ function contextOf(text: string): HeaderContext | undefined {
  * static labels, end flag), which ingest writes last in the header, is shared the same way. Undefined when the body
  * is not laid out as ingest writes it; `parseWhole` then reads it, or says what is wrong.
  */
-/** The length of the last metadata section read (`parseSplit`). */
-let lastSectionChars = 0;
-
 function parseSplit(body: string): Envelope | undefined {
   const from = body.indexOf(METADATA_START);
   if (from === -1) return undefined;

@@ -296,15 +296,14 @@ describe('buildEnvelopes / parseEnvelope', () => {
   });
 });
 
+/** The header fields of the older bodies below, written as every version writes them. */
+const queuedHeader = { part: 0, parts: 1, source: 'beam-java', receivedAt: 1_763_633_700_000, group: { job: 'wordcount' } };
+
 /** A version 1 body, as ingest wrote them before version 2: still queued after an upgrade. */
 const v1Body = JSON.stringify({
   v: 1,
   id: 'req-old',
-  part: 0,
-  parts: 1,
-  source: 'beam-java',
-  receivedAt: 1_763_633_700_000,
-  group: { job: 'wordcount' },
+  ...queuedHeader,
   labels: { region: 'eu' },
   families: [{ name: 'beam_words_total', type: 'counter' }],
   points: [
@@ -317,11 +316,7 @@ const v1Body = JSON.stringify({
 const v2Body = JSON.stringify({
   v: 2,
   id: 'req-v2',
-  part: 0,
-  parts: 1,
-  source: 'beam-java',
-  receivedAt: 1_763_633_700_000,
-  group: { job: 'wordcount' },
+  ...queuedHeader,
   labels: {},
   families: [{ name: 'beam_words_total', type: 'counter' }],
   labelSets: [['namespace', 'ns', 'step', 'a'], ['namespace', 'ns', 'step', 'b']],
@@ -332,11 +327,7 @@ const v2Body = JSON.stringify({
 const v3Body = JSON.stringify({
   v: 3,
   id: 'req-v3',
-  part: 0,
-  parts: 1,
-  source: 'beam-java',
-  receivedAt: 1_763_633_700_000,
-  group: { job: 'wordcount' },
+  ...queuedHeader,
   labels: {},
   families: [{ name: 'beam_words_total', type: 'counter' }],
   labelSets: [['namespace', 'ns', 'step', 'a'], ['namespace', 'ns', 'step', 'b']],
