@@ -37,7 +37,7 @@ async function main(argv: readonly string[]): Promise<void> {
       const children: Partial<Record<'A' | 'B', DeliverChild>> = {};
       try {
         for (const name of order) children[name] = new DeliverChild(bundles[name], deliverEnv(vm.remoteWriteUrl));
-        for (const name of order) if ((await children[name]!.next()).type !== 'ready') throw new Error(`bench: the deliver child of build ${name} did not start`);
+        for (const name of order) await children[name]!.started();
         const sessionRounds = order[0] === 'A' ? Math.ceil(rounds / 2) : Math.floor(rounds / 2);
         for (let r = 0; r < WARMUP_ROUNDS + sessionRounds; r++) {
           for (const name of r % 2 === 0 ? order : ([order[1], order[0]] as const)) {

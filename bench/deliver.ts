@@ -99,6 +99,12 @@ export class DeliverChild {
     return new Promise((resolve, reject) => (this.pending = { resolve, reject }));
   }
 
+  /** Resolves once the child has loaded its bundle. */
+  async started(): Promise<void> {
+    const first = await this.next();
+    if (first.type !== 'ready') throw new Error(`bench: unexpected first message from the deliver child: ${first.type}`);
+  }
+
   async ask(m: ParentMessage): Promise<ChildMessage> {
     this.thaw();
     const answer = this.next();
@@ -173,7 +179,7 @@ async function postAll(url: string, bodies: readonly Uint8Array[], concurrency: 
   return performance.now() - started;
 }
 
-/** The deliver child's environment: a function writing to `remoteWriteUrl`, with this process' request-size settings. */
+/** The deliver child's environment: a function writing to `remoteWriteUrl`, with this process' request-size and heap-reserve settings. */
 export function deliverEnv(remoteWriteUrl: string): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH ?? '',
@@ -196,8 +202,7 @@ export async function deliverRows(bundle: string, options: DeliverOptions): Prom
   const child = new DeliverChild(bundle, env);
   const dispatcher = createDispatcher();
   try {
-    const ready = await child.next();
-    if (ready.type !== 'ready') throw new Error(`bench: unexpected first message from the deliver child: ${ready.type}`);
+    await child.started();
     const concurrency = loadDeliverConfig(env).remoteWrite!.concurrency;
     const samples = jobs * SERIES_PER_PUSH * pushes;
     // Each run writes samples newer than the last one's, as consecutive batches from live jobs would.

@@ -1,4 +1,4 @@
-import { allocBytes } from './protobuf-writer.ts';
+import { grownBytes } from './protobuf-writer.ts';
 
 /**
  * Byte strings kept one after another in one buffer and known by a number: the encoders keep there what they made
@@ -54,10 +54,7 @@ export class ByteArena {
   }
 
   private makeRoom(size: number): void {
-    if (this.used + size <= this.buf.length) return;
-    const grown = allocBytes(Math.max(64 * 1024, this.buf.length * 2, this.used + size));
-    grown.set(this.buf.subarray(0, this.used));
-    this.buf = grown;
+    this.buf = grownBytes(this.buf, this.used, this.used + size);
   }
 
   length(id: number): number {

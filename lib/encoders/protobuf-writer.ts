@@ -79,6 +79,14 @@ export function allocBytes(size: number): Uint8Array {
   return new Uint8Array(backing.buffer, backing.byteOffset, size);
 }
 
+/** `buf` with room for `needed` bytes: itself, or a copy of its first `used` bytes in one at least twice as long. */
+export function grownBytes(buf: Uint8Array, used: number, needed: number): Uint8Array {
+  if (needed <= buf.length) return buf;
+  const grown = allocBytes(Math.max(64 * 1024, 2 * buf.length, needed));
+  grown.set(buf.subarray(0, used));
+  return grown;
+}
+
 /** Buffers above this size are not kept for reuse, so one huge request does not pin its memory for good. */
 const SCRATCH_MAX_BYTES = 16 * 1024 * 1024;
 

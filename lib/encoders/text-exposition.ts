@@ -5,7 +5,7 @@
 import type { Labels, MetricFamily, MetricType } from '../model/series.ts';
 import { LabelTrie, TRIE_NODE_BYTES, type TrieNode } from './label-trie.ts';
 import { ByteArena } from './byte-arena.ts';
-import { allocBytes } from './protobuf-writer.ts';
+import { allocBytes, grownBytes } from './protobuf-writer.ts';
 
 /** `Content-Type` of a text exposition body. */
 export const TEXT_EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -184,10 +184,7 @@ class BodyWriter {
   }
 
   ensure(bytes: number): void {
-    if (this.pos + bytes <= this.buf.length) return;
-    const grown = allocBytes(Math.max(2 * this.buf.length, this.pos + bytes));
-    grown.set(this.buf.subarray(0, this.pos));
-    this.buf = grown;
+    this.buf = grownBytes(this.buf, this.pos, this.pos + bytes);
   }
 
   /** Any text, as UTF-8. */
