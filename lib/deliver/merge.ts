@@ -197,7 +197,9 @@ function mergedLabels(context: Context, name: string, point: Labels, pool: Label
     labels.push(next);
   }
   if (!nameInserted) labels.push(pooled(pool, '__name__', name));
-  return labels;
+  // Kept for the life of the function and marked by every old-generation collection: `push` left room for 17
+  // elements, a copy holds exactly the set's.
+  return labels.slice();
 }
 
 /** FNV-1a over a set's names and values, framed by values no UTF-16 unit takes; equal sets hash equal. */
@@ -210,7 +212,8 @@ function labelsHash(labels: readonly Label[]): number {
     for (let k = 0; k < value.length; k++) h = Math.imul(h ^ value.charCodeAt(k), 0x01000193);
     h = Math.imul(h ^ 0x10001, 0x01000193);
   }
-  return h >>> 0;
+  // A small integer: as a Map key it is stored inline, where a number past 2^31 takes a heap object of its own.
+  return h & 0x3fffffff;
 }
 
 function sameLabels(a: readonly Label[], b: readonly Label[]): boolean {

@@ -133,9 +133,10 @@ const WRITER_ROOM_MAX_BYTES = 4 * 1024 * 1024;
 /** Rough heap cost of one entry of the hash index and of the identity map, for the bound. */
 const INDEX_ENTRY_BYTES = 64;
 
-/** FNV-1a, 32 bits. */
+/** FNV-1a, 32 bits, of which 30 are kept. */
 function hashBytes(bytes: Uint8Array): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return h >>> 0;
+  // A small integer, stored inline as a Map key (a number past 2^31 would take a heap object per entry).
+  return h & 0x3fffffff;
 }
