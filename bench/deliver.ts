@@ -7,7 +7,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
-import { startVictoriaMetrics, waitForQuery } from '../dev/receivers.ts';
+import { startVictoriaMetrics, waitForQuery, type RemoteWriteReceiver } from '../dev/receivers.ts';
+import { onSeparateCores } from './affinity.ts';
 import { loadDeliverConfig } from '../lib/deliver/config.ts';
 import { compressWriteRequestV1, REMOTE_WRITE_V1_HEADERS } from '../lib/encoders/remote-write-v1.ts';
 import { planRequests, toWriteRequest } from '../lib/deliver/merge.ts';
@@ -44,8 +45,9 @@ export interface DeliverFigures {
   samplesPerSecond: number;
   limitSamplesPerSecond: number;
   maxRssBytes: number;
-  /** Every measured batch, in order. */
-  batches: { handlerMs: number[]; cpuMs: number[]; limitMs: number[] };
+  /** Every measured batch, in order, with every process on every CPU and (when measured) on a CPU each. */
+  batches: Batches;
+  separateBatches: Batches | undefined;
 }
 
 /**
@@ -129,6 +131,11 @@ export class DeliverChild {
     this.frozen = false;
   }
 
+  /** The child's process id. */
+  get pid(): number {
+    return this.process.pid!;
+  }
+
   kill(): void {
     if (this.process.exitCode === null && this.process.signalCode === null) {
       this.thaw();
@@ -194,7 +201,64 @@ export function deliverEnv(remoteWriteUrl: string): NodeJS.ProcessEnv {
   };
 }
 
-/** `bundle`: the built deliver handler (dist/deliver/index.mjs). */
+/** Per measured round: the handler's batch (wall and CPU of its process) and the limit run's, in ms. */
+export interface Batches {
+  handlerMs: number[];
+  cpuMs: number[];
+  limitMs: number[];
+}
+
+/** Rounds of one setup: a batch through the handler, then the same amount of samples as pre-encoded bodies. */
+class Rounds {
+  /** Each run writes samples newer than the last one's, as consecutive batches from live jobs would. */
+  private startMs: number;
+
+  constructor(
+    private readonly child: DeliverChild,
+    private readonly vm: RemoteWriteReceiver,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly dispatcher: ReturnType<typeof createDispatcher>,
+    private readonly options: DeliverOptions,
+    totalRounds: number,
+  ) {
+    // The last samples land about a minute before now, inside the lookback of the check query.
+    this.startMs = Date.now() - totalRounds * 2 * this.spanMs() - 60_000;
+  }
+
+  private spanMs(): number {
+    return this.options.pushes * PUSH_PERIOD_MS;
+  }
+
+  async run(): Promise<Batches> {
+    const { jobs, pushes, warmupRounds, rounds } = this.options;
+    const concurrency = loadDeliverConfig(this.env).remoteWrite!.concurrency;
+    const samples = jobs * SERIES_PER_PUSH * pushes;
+    const out: Batches = { handlerMs: [], cpuMs: [], limitMs: [] };
+    for (let r = 0; r < warmupRounds + rounds; r++) {
+      const result = await this.child.ask({ type: 'run', event: sqsEventJson(deliverBatch(jobs, pushes, this.startMs)) });
+      this.startMs += this.spanMs();
+      if (result.type !== 'result') throw new Error(`bench: unexpected message from the deliver child: ${result.type}`);
+      if (result.failed > 0) throw new Error(`bench: the deliver handler reported ${result.failed} of ${result.records} messages failed`);
+      const { bodies, samples: bodySamples } = preEncodedBodies(jobs, pushes, this.startMs, this.env);
+      this.startMs += this.spanMs();
+      if (bodySamples !== samples) throw new Error(`bench: pre-encoded bodies hold ${bodySamples} samples, expected ${samples}`);
+      const ms = await postAll(this.vm.remoteWriteUrl, bodies, concurrency, this.dispatcher);
+      if (r >= warmupRounds) {
+        out.handlerMs.push(result.ms);
+        out.cpuMs.push(result.cpuMs);
+        out.limitMs.push(ms);
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * `bundle`: the built deliver handler (dist/deliver/index.mjs). Two setups, one after the other, with the same
+ * warm child and receiver: every process free to use every CPU, then the handler's process (with this one, which
+ * posts the limit run's bodies) on one CPU and VictoriaMetrics on another. The second is skipped, with a note, where
+ * that cannot be arranged (one CPU, no `taskset`).
+ */
 export async function deliverRows(bundle: string, options: DeliverOptions): Promise<DeliverFigures> {
   const { jobs, pushes } = options;
   const vm = await startVictoriaMetrics();
@@ -205,27 +269,19 @@ export async function deliverRows(bundle: string, options: DeliverOptions): Prom
     await child.started();
     const concurrency = loadDeliverConfig(env).remoteWrite!.concurrency;
     const samples = jobs * SERIES_PER_PUSH * pushes;
-    // Each run writes samples newer than the last one's, as consecutive batches from live jobs would.
-    const runSpanMs = pushes * PUSH_PERIOD_MS;
-    // The last samples land about a minute before now, inside the lookback of the check query below.
-    let startMs = Date.now() - (options.warmupRounds + options.rounds) * 2 * runSpanMs - 60_000;
-    const handlerMs: number[] = [];
-    const handlerCpuMs: number[] = [];
-    const limitMs: number[] = [];
-    for (let r = 0; r < options.warmupRounds + options.rounds; r++) {
-      const result = await child.ask({ type: 'run', event: sqsEventJson(deliverBatch(jobs, pushes, startMs)) });
-      startMs += runSpanMs;
-      if (result.type !== 'result') throw new Error(`bench: unexpected message from the deliver child: ${result.type}`);
-      if (result.failed > 0) throw new Error(`bench: the deliver handler reported ${result.failed} of ${result.records} messages failed`);
-      const { bodies, samples: bodySamples } = preEncodedBodies(jobs, pushes, startMs, env);
-      startMs += runSpanMs;
-      if (bodySamples !== samples) throw new Error(`bench: pre-encoded bodies hold ${bodySamples} samples, expected ${samples}`);
-      const ms = await postAll(vm.remoteWriteUrl, bodies, concurrency, dispatcher);
-      if (r >= options.warmupRounds) {
-        handlerMs.push(result.ms);
-        handlerCpuMs.push(result.cpuMs);
-        limitMs.push(ms);
+    const rounds = new Rounds(child, vm, env, dispatcher, options, 2 * (options.warmupRounds + options.rounds));
+    const shared = await rounds.run();
+    let separate: { batches: Batches; cores: string } | { skipped: string };
+    try {
+      const cores = onSeparateCores([child.pid, process.pid], vm.processGroup);
+      try {
+        separate = { batches: await rounds.run(), cores: `CPU ${cores.handlerCpu} and CPU ${cores.receiverCpu}` };
+      } finally {
+        cores.restore();
       }
+    } catch (error) {
+      if (!(error instanceof Error) || error.message.startsWith('bench:')) throw error;
+      separate = { skipped: error.message };
     }
     // Every series of the batch must be queryable, or the figures measured a handler that dropped data.
     const seriesCount = jobs * SERIES_PER_PUSH;
@@ -234,21 +290,30 @@ export async function deliverRows(bundle: string, options: DeliverOptions): Prom
     const maxRssBytes = done.type === 'done' ? done.maxRssBytes : NaN;
     const liveHeapBytes = done.type === 'done' ? done.liveHeapBytes : NaN;
 
-    const medianMs = median(handlerMs);
-    const ours = samples / (medianMs / 1000);
-    const limit = samples / (median(limitMs) / 1000);
     const batch = `SQS batch of ${(jobs * pushes).toLocaleString('en-US')} envelopes × ${SERIES_PER_PUSH} samples (${(jobs * SERIES_PER_PUSH).toLocaleString('en-US')} series × ${pushes})`;
+    const target = '≥ 500k samples/s and ≥ 0.5× the limit';
+    const throughputRow = (row: string, b: Batches): Row => {
+      const ours = samples / (median(b.handlerMs) / 1000);
+      const limit = samples / (median(b.limitMs) / 1000);
+      return {
+        row,
+        ours: `${perSecond(ours, 'samples/s')} (${fixed(median(b.handlerMs), 0)} ms per batch, ${fixed(median(b.cpuMs), 0)} ms CPU)`,
+        reference: `${perSecond(limit, 'samples/s')} (VictoriaMetrics taking the pre-encoded bodies, ${concurrency} in flight)`,
+        ratio: times(ours / limit, 'the limit'),
+        target,
+        met: ours >= 500_000 && ours / limit >= 0.5,
+      };
+    };
+    const separateRow: Row =
+      'batches' in separate
+        ? throughputRow(`same, handler and receiver on a CPU each, as in production (taskset: ${separate.cores}; the limit run's poster on the handler's)`, separate.batches)
+        : { row: 'same, handler and receiver on a CPU each, as in production', ours: `not measured: ${separate.skipped}`, reference: '—', ratio: '—', target, met: undefined };
     const mb = maxRssBytes / 1024 / 1024;
+    const medianMs = median(shared.handlerMs);
     return {
       rows: [
-        {
-          row: `deliver handler → real VictoriaMetrics, one process, ${batch}`,
-          ours: `${perSecond(ours, 'samples/s')} (${fixed(medianMs, 0)} ms per batch, ${fixed(median(handlerCpuMs), 0)} ms CPU)`,
-          reference: `${perSecond(limit, 'samples/s')} (VictoriaMetrics taking the pre-encoded bodies, ${concurrency} in flight)`,
-          ratio: times(ours / limit, 'the limit'),
-          target: '≥ 500k samples/s and ≥ 0.5× the limit',
-          met: ours >= 500_000 && ours / limit >= 0.5,
-        },
+        throughputRow(`deliver handler → real VictoriaMetrics, one process, ${batch}; handler and receiver sharing the CPUs`, shared),
+        separateRow,
         {
           row: `peak memory of the deliver handler for the batch above (max RSS of its process, with Lambda's heap limits for ${ASSUMPTIONS.deliverMemoryMb} MB: ${lambdaHeapFlags(ASSUMPTIONS.deliverMemoryMb).join(' ')})`,
           ours: `${fixed(mb, 0)} MB (${fixed(liveHeapBytes / 1024 / 1024, 0)} MB of heap live between batches)`,
@@ -260,11 +325,12 @@ export async function deliverRows(bundle: string, options: DeliverOptions): Prom
       ],
       samples,
       medianMs,
-      cpuMs: median(handlerCpuMs),
-      samplesPerSecond: ours,
-      limitSamplesPerSecond: limit,
+      cpuMs: median(shared.cpuMs),
+      samplesPerSecond: samples / (medianMs / 1000),
+      limitSamplesPerSecond: samples / (median(shared.limitMs) / 1000),
       maxRssBytes,
-      batches: { handlerMs, cpuMs: handlerCpuMs, limitMs },
+      batches: shared,
+      separateBatches: 'batches' in separate ? separate.batches : undefined,
     };
   } finally {
     child.kill();

@@ -73,7 +73,10 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     deliver = await deliverRows(bundles.deliver.file, o.deliver);
     // Every batch, in order: the median hides how collections land on some batches and not others.
     const each = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' ');
-    log(`bench: deliver batches, ms: handler ${each(deliver.batches.handlerMs)} | its CPU ${each(deliver.batches.cpuMs)} | limit ${each(deliver.batches.limitMs)}`);
+    const show = (setup: string, b: { handlerMs: number[]; cpuMs: number[]; limitMs: number[] }) =>
+      log(`bench: deliver batches${setup}, ms: handler ${each(b.handlerMs)} | its CPU ${each(b.cpuMs)} | limit ${each(b.limitMs)}`);
+    show('', deliver.batches);
+    if (deliver.separateBatches) show(' on a CPU each', deliver.separateBatches);
   }
   if (bundles && o.groups.has('cold')) {
     log('bench: cold init…');
@@ -96,7 +99,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     log('bench: ingest…');
     ingest = await ingestRow(o.ingest);
   }
-  const rows: Row[] = [...vsReference, ...vsFloor, ...(text ? [text] : []), ...(deliver ? [deliver.rows[0]!] : []), ...(ingest ? [ingest.row] : []), ...cold, ...(deliver ? [deliver.rows[1]!] : [])];
+  const rows: Row[] = [...vsReference, ...vsFloor, ...(text ? [text] : []), ...(deliver ? deliver.rows.slice(0, 2) : []), ...(ingest ? [ingest.row] : []), ...cold, ...(deliver ? [deliver.rows[2]!] : [])];
   const notes: string[] = [
     'Workload: Beam jobs of 100 series each (5 steps × 10 counters, 2 distributions as `_sum`/`_count`/`_min`/`_max`, 2 gauges), 9 labels per series ' +
       '(`__name__`, the grouping key job/pipeline/env/region, the point\'s namespace and step, static team and runner; step names of 30–80 characters), ' +
@@ -106,7 +109,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
       'The text row gives the encoder fresh label strings on every call (copies that share no string objects), as new pushes do.',
     'Method: encode, text and ingest are timed in CPU time of this process (other load on a shared machine is not counted); deliver and cold init in wall time. ' +
       'Cases of one row run interleaved, round by round, after warm-up, with a young-generation GC and one untimed call between cases; figures are medians over the rounds, ratios are taken between medians of the same run. ' +
-      `Deliver: the handler runs in its own process (a warm Lambda, started with the heap limits Lambda's Node.js runtime sets for the function's memory, handed each event as JSON text that it parses before the clock starts, as Lambda's runtime does, and stopped between batches, as Lambda freezes a function between invocations) and alternates with the limit run, ${o.deliver.warmupRounds} warm-up batches then the median of ${o.deliver.rounds}; the limit posts the bodies the handler would send, pre-encoded, at the handler's concurrency over the same keep-alive pool type; every series is checked queryable afterwards.`,
+      `Deliver: the handler runs in its own process (a warm Lambda, started with the heap limits Lambda's Node.js runtime sets for the function's memory, handed each event as JSON text that it parses before the clock starts, as Lambda's runtime does, and stopped between batches, as Lambda freezes a function between invocations) and alternates with the limit run, ${o.deliver.warmupRounds} warm-up batches then the median of ${o.deliver.rounds}, first with every process free to use every CPU, then with the handler's process and the bench (which posts the limit run) bound to one CPU and VictoriaMetrics to another (\`taskset -a\`, all threads); the limit posts the bodies the handler would send, pre-encoded, at the handler's concurrency over the same keep-alive pool type; every series is checked queryable afterwards.`,
   ];
   if (ingest && deliver) {
     const cost = costRow({

@@ -53,6 +53,8 @@ export class QueryError extends Error {
 export interface Receiver {
   /** Base URL, e.g. `http://127.0.0.1:41234`. */
   url: string;
+  /** The process group the receiver runs in (its watchdog leads it), for tools that measure or pin it. */
+  processGroup: number;
   /** Stops the process (SIGTERM, SIGKILL after a grace period) and removes its temporary directory. */
   stop(): Promise<void>;
 }
@@ -334,7 +336,7 @@ async function launch(spec: ReceiverSpec, binary: string, port: number): Promise
     if (error instanceof ReceiverStartError) throw error;
     throw new ReceiverStartError(spec.name, error instanceof Error ? error.message : String(error), output.text(), { cause: error });
   }
-  return { url, stop };
+  return { url, processGroup: child.pid!, stop };
 }
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
