@@ -35,17 +35,6 @@ export interface MergeResult {
 
 const SEP = '\u0000';
 
-/** A label set the merge has met, shared by every context and point that yields it. */
-interface SeriesEntry {
-  /** Its index among the known sets, which keep per-batch state in arrays by id. */
-  id: number;
-  labels: Label[];
-  metricName: string | undefined;
-  labelBytes: number;
-  /** The set's position among all known sets in label order (remote-write's series order); -1 until ranked. */
-  rank: number;
-}
-
 /**
  * The grouping key and static labels of the envelopes that share them, merged once: a sorted base every point's
  * label set is built from, and the points' label sets found through a trie of the points' own labels.
@@ -81,8 +70,8 @@ interface Shape {
  * and many a single value, so the first name and value get direct slots and maps are made only for the others.
  */
 interface PointNode {
-  /** The label sets of the points whose own labels end here, by metric name. */
-  byName: Map<string, SeriesEntry> | undefined;
+  /** The ids of the label sets of the points whose own labels end here, by metric name. */
+  byName: Map<string, number> | undefined;
   name: string | undefined;
   firstValue: string | undefined;
   firstChild: PointNode | undefined;
@@ -240,16 +229,23 @@ class KnownLabelSets {
    */
   private byGroup = new WeakMap<Labels, { statics: Labels; context: Context }>();
   private labelPool: LabelPool = new Map();
-  // By hash rather than by a key string: a key of every label is as long as the set, and there are thousands.
-  private byHash = new Map<number, SeriesEntry | SeriesEntry[]>();
-  private size = 0;
-  readonly byId: SeriesEntry[] = [];
+  // Set ids by hash rather than by a key string: a key of every label is as long as the set, and there are thousands.
+  private byHash = new Map<number, number | number[]>();
+  /**
+   * The known sets, by id, in parallel arrays rather than an object each: every old-generation collection of a warm
+   * function marks what is kept, and 25,000 objects more cost it more than two arrays of 25,000 slots.
+   */
+  labelsOf: Label[][] = [];
+  metricNameOf: (string | undefined)[] = [];
+  labelBytesOf = new Int32Array(1024);
+  /** By id: the set's position among all known sets in label order (remote-write's series order); -1 until ranked. */
+  private rankOf = new Int32Array(1024);
   /** By id: the batch a set was last met in, and its index among that batch's sets. */
   batchOf = new Int32Array(1024);
   slotOf = new Int32Array(1024);
-  /** Every known set in label order, and those met since it was last ordered. */
-  private ranked: SeriesEntry[] = [];
-  private fresh: SeriesEntry[] = [];
+  /** Every known set's id in label order, and the ids of those met since it was last ordered. */
+  private ranked = new Int32Array(0);
+  private fresh: number[] = [];
 
   context(group: Labels, statics: Labels): Context {
     const met = this.byGroup.get(group);
@@ -266,71 +262,72 @@ class KnownLabelSets {
     return mergedLabels(context, name, point, this.labelPool);
   }
 
-  /** The entry of a label set; two contexts that yield the same set share one. */
-  entry(labels: Label[]): SeriesEntry {
+  /** The id of a label set; two contexts that yield the same set share one. */
+  entry(labels: Label[]): number {
     const hash = labelsHash(labels);
     const found = this.byHash.get(hash);
     if (found !== undefined) {
-      for (const e of Array.isArray(found) ? found : [found]) if (sameLabels(e.labels, labels)) return e;
+      for (const id of typeof found === 'number' ? [found] : found) if (sameLabels(this.labelsOf[id]!, labels)) return id;
     }
-    const entry: SeriesEntry = { id: this.byId.length, labels, metricName: metricName(labels), labelBytes: labelBytes(labels), rank: -1 };
-    this.byHash.set(hash, found === undefined ? entry : [...(Array.isArray(found) ? found : [found]), entry]);
-    this.byId.push(entry);
-    if (entry.id === this.batchOf.length) {
-      const batchOf = new Int32Array(2 * entry.id);
-      const slotOf = new Int32Array(2 * entry.id);
-      batchOf.set(this.batchOf);
-      slotOf.set(this.slotOf);
-      this.batchOf = batchOf;
-      this.slotOf = slotOf;
+    const id = this.labelsOf.length;
+    this.byHash.set(hash, found === undefined ? id : [...(typeof found === 'number' ? [found] : found), id]);
+    if (id === this.batchOf.length) {
+      this.labelBytesOf = grown(this.labelBytesOf);
+      this.rankOf = grown(this.rankOf);
+      this.batchOf = grown(this.batchOf);
+      this.slotOf = grown(this.slotOf);
     }
-    this.size++;
-    this.fresh.push(entry);
-    return entry;
+    this.labelsOf.push(labels);
+    this.metricNameOf.push(metricName(labels));
+    this.labelBytesOf[id] = labelBytes(labels);
+    this.rankOf[id] = -1;
+    this.fresh.push(id);
+    return id;
   }
 
   /**
-   * A batch's entries in label order. The order of known sets is kept across batches, so a batch of known series
+   * The ids of a batch's sets in label order. The order of known sets is kept across batches, so a batch of known series
    * is placed by rank rather than sorted by labels again (25,000 label comparisons sorts, mostly cache misses);
    * sets met since are sorted among themselves and merged in.
    */
-  ordered(entries: readonly SeriesEntry[]): SeriesEntry[] {
+  ordered(ids: Int32Array): Int32Array {
     if (this.fresh.length > 0) this.rank();
-    // Indexed loops and arrays made at their size: this runs once per batch, mostly before V8 optimises it, when a
-    // for-of allocates a result per element and a push grows the array step by step.
-    const ranked = new Uint8Array(this.ranked.length);
-    for (let i = 0; i < entries.length; i++) ranked[entries[i]!.rank] = 1;
-    const out = new Array<SeriesEntry>(entries.length);
-    for (let r = 0, n = 0; n < entries.length; r++) if (ranked[r] === 1) out[n++] = this.ranked[r]!;
+    const met = new Uint8Array(this.ranked.length);
+    for (let i = 0; i < ids.length; i++) met[this.rankOf[ids[i]!]!] = 1;
+    const out = new Int32Array(ids.length);
+    for (let r = 0, n = 0; n < ids.length; r++) if (met[r] === 1) out[n++] = this.ranked[r]!;
     return out;
   }
 
   private rank(): void {
-    const fresh = this.fresh.sort((a, b) => compareLabels(a.labels, b.labels));
+    const { labelsOf } = this;
+    const fresh = this.fresh.sort((a, b) => compareLabels(labelsOf[a]!, labelsOf[b]!));
     const old = this.ranked;
-    const all = new Array<SeriesEntry>(old.length + fresh.length);
+    const all = new Int32Array(old.length + fresh.length);
     let i = 0;
     let j = 0;
     for (let k = 0; k < all.length; k++) {
-      const e = j >= fresh.length || (i < old.length && compareLabels(old[i]!.labels, fresh[j]!.labels) < 0) ? old[i++]! : fresh[j++]!;
-      e.rank = k;
-      all[k] = e;
+      const id = j >= fresh.length || (i < old.length && compareLabels(labelsOf[old[i]!]!, labelsOf[fresh[j]!]!) < 0) ? old[i++]! : fresh[j++]!;
+      this.rankOf[id] = k;
+      all[k] = id;
     }
     this.ranked = all;
     this.fresh = [];
   }
 
   trimBetweenBatches(): void {
-    if (this.size <= MAX_KNOWN_LABEL_SETS) return;
+    if (this.labelsOf.length <= MAX_KNOWN_LABEL_SETS) return;
     this.contexts = new Map();
     this.byGroup = new WeakMap();
     this.labelPool = new Map();
     this.byHash = new Map();
-    this.byId.length = 0;
+    this.labelsOf = [];
+    this.metricNameOf = [];
+    this.labelBytesOf = new Int32Array(1024);
+    this.rankOf = new Int32Array(1024);
     this.batchOf = new Int32Array(1024);
     this.slotOf = new Int32Array(1024);
-    this.size = 0;
-    this.ranked = [];
+    this.ranked = new Int32Array(0);
     this.fresh = [];
   }
 }
@@ -346,15 +343,15 @@ function seriesIds(context: Context, envelope: Envelope): Int32Array {
   const ids = new Int32Array(layout.length / 2);
   // A label set is walked through the trie once per envelope, however many points it has; each point then only
   // looks its name up among the set's series.
-  const setNodes = new Array<Map<string, SeriesEntry> | undefined>(labelSets.length);
+  const setNodes = new Array<Map<string, number> | undefined>(labelSets.length);
   for (let i = 0; i < ids.length; i++) {
     const set = layout[2 * i + 1]!;
     let byName = setNodes[set];
     if (byName === undefined) byName = setNodes[set] = labelsNode(context, labelSets[set]!).byName ??= new Map();
     const name = names[layout[2 * i]!]!;
-    let entry = byName.get(name);
-    if (entry === undefined) byName.set(name, (entry = known.entry(known.labels(context, name, labelSets[set]!))));
-    ids[i] = entry.id;
+    let id = byName.get(name);
+    if (id === undefined) byName.set(name, (id = known.entry(known.labels(context, name, labelSets[set]!))));
+    ids[i] = id;
   }
   context.shape = { labelSets, names, layout, ids };
   return ids;
@@ -397,10 +394,11 @@ export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
   let total = 0;
   for (const r of records) total += pointCount(r.envelope);
   // Per point, the slot of its series; per slot (a series of this batch, in order of first appearance), its sample
-  // count here and its label set in `entries`.
+  // count here and its label set's id.
   const pointSlots = new Int32Array(total);
   const counts = new Int32Array(total);
-  const entries: SeriesEntry[] = [];
+  const slotIds = new Int32Array(total);
+  let slots = 0;
   const families = new Map<string, MetricFamily>();
   // Envelopes that carry one metadata section share its families array: walk each array once.
   let lastFamilies: readonly MetricFamily[] | undefined;
@@ -413,7 +411,7 @@ export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
     }
     const ids = seriesIds(known.context(envelope.group, envelope.labels), envelope);
     // Per-batch state by id, in arrays: most points then touch no object of their series at all.
-    const { batchOf, slotOf, byId } = known;
+    const { batchOf, slotOf } = known;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       let slot: number;
@@ -421,25 +419,29 @@ export function mergeEnvelopes(records: readonly DecodedRecord[]): MergeResult {
         slot = slotOf[id]!;
       } else {
         batchOf[id] = batch;
-        slot = slotOf[id] = entries.length;
-        entries.push(byId[id]!);
+        slot = slotOf[id] = slots;
+        slotIds[slots++] = id;
       }
       counts[slot] = counts[slot]! + 1;
       pointSlots[p++] = slot;
     }
   }
 
-  const ordered = known.ordered(entries);
-  const next = new Int32Array(entries.length);
+  const ordered = known.ordered(slotIds.subarray(0, slots));
+  const next = new Int32Array(slots);
   let row = 0;
   const columns: MergedColumns = { values: new Float64Array(total), timestampsMs: new Float64Array(total), origins: new Int32Array(total) };
-  const series = ordered.map((e): MergedSeries => {
-    const slot = known.slotOf[e.id]!;
+  const { labelsOf, metricNameOf, labelBytesOf, slotOf } = known;
+  // Indexed, into an array made at its size: this runs once per batch, mostly before V8 optimises it.
+  const series = new Array<MergedSeries>(slots);
+  for (let i = 0; i < slots; i++) {
+    const id = ordered[i]!;
+    const slot = slotOf[id]!;
     const start = row;
     next[slot] = row;
     row += counts[slot]!;
-    return { labels: e.labels, columns, start, count: counts[slot]!, metricName: e.metricName, labelBytes: e.labelBytes };
-  });
+    series[i] = { labels: labelsOf[id]!, columns, start, count: counts[slot]!, metricName: metricNameOf[id], labelBytes: labelBytesOf[id]! };
+  }
   const { values, timestampsMs, origins } = columns;
   p = 0;
   for (let e = 0; e < records.length; e++) {
@@ -503,6 +505,13 @@ function orderSamples(s: MergedSeries): number {
   }
   s.count = kept;
   return superseded;
+}
+
+/** `a` copied into an array twice its length. */
+function grown(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(2 * a.length);
+  b.set(a);
+  return b;
 }
 
 function compareLabels(a: readonly Label[], b: readonly Label[]): number {

@@ -179,6 +179,30 @@ describe('mergeEnvelopes', () => {
     assert.deepEqual(second, ['s1', 's3', 's4'].map((s) => `__name__=a,job=j,step=${s}`).concat(['s1', 's3', 's4'].map((s) => `__name__=b,job=j,step=${s}`)));
   });
 
+  it('drops the kept label sets past their bound and orders and labels every series right after', () => {
+    // 50,000 sets are kept; a batch that takes the count past that is merged with them, the next one without.
+    const steps = (from: number, n: number) => Array.from({ length: n }, (_, i) => `s${String(from + i).padStart(6, '0')}`);
+    // Every part of the envelopes ingest would write for the points (a big push makes several).
+    const batch = (stepNames: string[], index: number): DecodedRecord[] => {
+      const h: EnvelopeHeader = { id: `r${index}`, source: 'beam-java', receivedAt: 1000, group: { job: `bound-${index}` }, labels: {} };
+      const bodies = buildEnvelopes(h, [], stepNames.map((step) => ({ name: 'm', labels: { step }, value: index })));
+      return bodies.map((body, part) => ({ index: part, messageId: `m${index}-${part}`, envelope: parseEnvelope(body) }));
+    };
+    const big = mergeEnvelopes(batch(steps(0, 50_001), 0));
+    assert.equal(big.series.length, 50_001);
+
+    const after = mergeEnvelopes([...batch(['s2', 's1'], 1), ...batch(steps(7, 2), 2)]);
+
+    assert.deepEqual(after.series.map(names), [
+      '__name__=m,job=bound-1,step=s1',
+      '__name__=m,job=bound-1,step=s2',
+      '__name__=m,job=bound-2,step=s000007',
+      '__name__=m,job=bound-2,step=s000008',
+    ]);
+    assert.deepEqual(after.series.map((s) => s.labelBytes), after.series.map((s) => s.labels.reduce((n, l) => n + l.name.length + l.value.length + 6, 0)));
+    assert.deepEqual(after.series.map((s) => s.metricName), ['m', 'm', 'm', 'm']);
+  });
+
   it('uses a point\'s own timestamp over the ingest timestamp', () => {
     const r = record(0, { receivedAt: 5000 }, [{ name: 'g', labels: {}, value: 1, timestampMs: 4200 }]);
     assert.equal(samplesOf(mergeEnvelopes([r]).series[0]!)[0]!.timestampMs, 4200);
