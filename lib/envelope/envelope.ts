@@ -470,10 +470,7 @@ function parseSplit(body: string): Envelope | undefined {
     return undefined;
   }
   if (!isPlainObject(raw) || 'families' in raw || 'labelSets' in raw || 'names' in raw || 'layout' in raw || 'group' in raw || 'labels' in raw || 'jobEnded' in raw) return undefined;
-  raw.group = context.group;
-  raw.labels = context.labels;
-  if (context.jobEnded !== undefined) raw.jobEnded = context.jobEnded;
-  const envelope = headerOf(raw);
+  const envelope = headerOf(raw, context);
   envelope.families = metadata.families;
   envelope.labelSets = metadata.labelSets;
   envelope.names = metadata.names;
@@ -510,7 +507,8 @@ function parseWhole(body: string): Envelope {
 }
 
 /** The checked header of a parsed body; families, label sets, names and points are filled in after. */
-function headerOf(raw: Record<string, unknown>): Envelope {
+/** The header's fields; its grouping key, static labels and end flag from `context` when given (checked when cached). */
+function headerOf(raw: Record<string, unknown>, context?: HeaderContext): Envelope {
   if (raw.v !== 1 && raw.v !== 2 && raw.v !== 3 && raw.v !== 4) {
     throw new MalformedEnvelopeError('$.v', `unsupported envelope version ${JSON.stringify(raw.v)} (this reader knows 1 to 4)`);
   }
@@ -520,8 +518,9 @@ function headerOf(raw: Record<string, unknown>): Envelope {
   if (!Number.isSafeInteger(raw.part) || !Number.isSafeInteger(raw.parts)) {
     throw new MalformedEnvelopeError('$.part', 'part and parts must be integers');
   }
-  checkLabels(raw.group, '$.group');
-  checkLabels(raw.labels, '$.labels');
+  const group = context?.group ?? checkLabels(raw.group, '$.group');
+  const labels = context?.labels ?? checkLabels(raw.labels, '$.labels');
+  const jobEnded = context ? context.jobEnded : raw.jobEnded === undefined ? undefined : raw.jobEnded === true;
   const envelope: Envelope = {
     v: raw.v,
     id: raw.id,
@@ -529,15 +528,15 @@ function headerOf(raw: Record<string, unknown>): Envelope {
     parts: raw.parts as number,
     source: raw.source,
     receivedAt: raw.receivedAt as number,
-    group: raw.group as Labels,
-    labels: raw.labels as Labels,
+    group,
+    labels,
     families: [],
     labelSets: [],
     names: [],
     layout: NO_POINTS,
     values: [],
   };
-  if (raw.jobEnded !== undefined) envelope.jobEnded = raw.jobEnded === true;
+  if (jobEnded !== undefined) envelope.jobEnded = jobEnded;
   return envelope;
 }
 
