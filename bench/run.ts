@@ -35,7 +35,7 @@ export const FULL: Omit<BenchOptions, 'groups'> = {
   encodeSizes: ENCODE_SIZES,
   textJobs: 100,
   ingest: { warmup: 300, calls: 1000 },
-  deliver: { ...DELIVER_BATCH, warmupRounds: 5, rounds: 15 },
+  deliver: { ...DELIVER_BATCH, warmupRounds: 5, rounds: 25 },
   coldRounds: 9,
 };
 
